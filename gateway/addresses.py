@@ -1,0 +1,32 @@
+"""Normalising the two kinds of identity: email addresses and phone numbers."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from gateway.errors import InvalidInput
+
+
+def normalize_email(address: str) -> str:
+    """Lower-case and check an addr-spec; raise :class:`InvalidInput` when it is not one.
+
+    The whole address is lower-cased: local parts are case-sensitive in theory, but no
+    mail provider a helpdesk meets treats them so, and a customer typing ``Bob@`` once and
+    ``bob@`` later must stay one contact.
+    """
+    cleaned = address.strip().strip("<>").strip().lower()
+    local, at, domain = cleaned.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in cleaned):
+        raise InvalidInput(f"not an email address: {address!r}")
+    return cleaned
+
+
+def normalize_phone(number: str, region: str | None = None) -> str:
+    """The E.164 form of ``number``; raise :class:`InvalidInput` unless it is a valid number."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {number!r} (use +<country code><number>)") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"not a valid phone number: {number!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,51 @@
+"""One exception hierarchy for the gateway; names say what went wrong, for whom."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose. ``str(err)`` is user-facing."""
+
+    exit_code = 1
+
+
+class ConfigError(GatewayError):
+    """A setting is missing or invalid; the message names the variable."""
+
+    exit_code = 2
+
+
+class InvalidInput(GatewayError):
+    """The caller asked for something malformed (bad duration, unknown priority...)."""
+
+    exit_code = 2
+
+
+class NotFound(GatewayError):
+    """An agent, queue, policy, ticket or item named by the caller does not exist."""
+
+    exit_code = 2
+
+
+class Conflict(GatewayError):
+    """The request clashes with what is stored (duplicate address, existing agent...)."""
+
+    exit_code = 2
+
+
+class IllegalTransition(GatewayError):
+    """A ticket change that its current state does not allow (closed -> pending...)."""
+
+    exit_code = 1
+
+
+class Refused(GatewayError):
+    """Inbound input refused at the door (unknown recipient, too large, bad signature)."""
+
+
+class Quarantine(GatewayError):
+    """Inbound input accepted but not processable; parked in the inbox with its reason."""
+
+
+class NotAParticipant(GatewayError):
+    """Someone tried to write into or act on a ticket that is not theirs."""

@@ -1,0 +1,111 @@
+"""SLA policies: admin operations, and which policy a ticket falls under."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.addresses import normalize_email
+from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.queues import check_priority
+from gateway.sla.calendar import parse_hours, parse_timezone
+from gateway.sla.durations import parse_duration
+from schema.models import SlaPolicy
+
+# What `demo` and a fresh install start with: tight for urgent, relaxed for low.
+DEFAULT_POLICIES: tuple[tuple[str, str, str, str], ...] = (
+    ("urgent", "urgent", "30m", "4h"),
+    ("high", "high", "1h", "8h"),
+    ("normal", "normal", "4h", "2d"),
+    ("low", "low", "1d", "5d"),
+)
+
+
+def _minutes(text: str, what: str) -> int:
+    try:
+        minutes = int(parse_duration(text).total_seconds() // 60)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {exc}") from exc
+    if minutes <= 0:
+        raise InvalidInput(f"{what}: must be at least one minute")
+    return minutes
+
+
+def set_policy(
+    session: Session,
+    name: str,
+    *,
+    priority: str,
+    first_response: str,
+    resolution: str,
+    hours: str = "24x7",
+    tz: str = "UTC",
+    warn_at: int = 80,
+    escalate_to: Iterable[str] = (),
+) -> SlaPolicy:
+    """Create or replace the policy ``name`` (one policy per priority)."""
+    check_priority(priority)
+    first = _minutes(first_response, "--first-response")
+    resolve = _minutes(resolution, "--resolution")
+    if resolve < first:
+        raise InvalidInput("--resolution must not be shorter than --first-response")
+    try:
+        canonical_hours = str(parse_hours(hours))
+        parse_timezone(tz)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if not 1 <= warn_at <= 99:
+        raise InvalidInput("--warn-at must be a percentage between 1 and 99")
+    recipients = [normalize_email(a) for a in escalate_to]
+    policy = find_policy(session, name)
+    other = session.scalars(select(SlaPolicy).where(SlaPolicy.priority == priority)).one_or_none()
+    if other is not None and (policy is None or other.id != policy.id):
+        raise Conflict(f"priority {priority} already has policy {other.name!r}")
+    if policy is None:
+        policy = SlaPolicy(name=name)
+        session.add(policy)
+    policy.priority = priority
+    policy.first_response_minutes = first
+    policy.resolution_minutes = resolve
+    policy.business_hours = canonical_hours
+    policy.timezone = tz
+    policy.warn_at_percent = warn_at
+    policy.escalate_to = recipients
+    session.flush()
+    return policy
+
+
+def find_policy(session: Session, name: str) -> SlaPolicy | None:
+    return session.scalars(select(SlaPolicy).where(SlaPolicy.name == name)).one_or_none()
+
+
+def delete_policy(session: Session, name: str) -> None:
+    policy = find_policy(session, name)
+    if policy is None:
+        raise NotFound(f"no SLA policy named {name!r}")
+    session.delete(policy)
+    session.flush()
+
+
+def list_policies(session: Session) -> list[SlaPolicy]:
+    order = {p: i for i, (_, p, _, _) in enumerate(DEFAULT_POLICIES)}
+    return sorted(session.scalars(select(SlaPolicy)), key=lambda p: order.get(p.priority, 9))
+
+
+def policy_for(session: Session, priority: str) -> SlaPolicy | None:
+    return session.scalars(select(SlaPolicy).where(SlaPolicy.priority == priority)).one_or_none()
+
+
+def ensure_default_policies(session: Session) -> list[SlaPolicy]:
+    """Create the default policy for each priority that has none yet."""
+    created = []
+    for name, priority, first, resolution in DEFAULT_POLICIES:
+        if policy_for(session, priority) is None and find_policy(session, name) is None:
+            created.append(
+                set_policy(
+                    session, name, priority=priority, first_response=first, resolution=resolution
+                )
+            )
+    return created

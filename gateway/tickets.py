@@ -1,0 +1,336 @@
+"""Ticket operations: the only code that changes tickets.
+
+Plain functions over a session. Each writes its audit event in the caller's transaction,
+so the CLI, the listeners and the workers all change tickets the same way and a change
+and its record of it commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway import audit
+from gateway.agents import get_agent
+from gateway.errors import IllegalTransition, InvalidInput, NotFound
+from gateway.queues import check_priority, get_queue
+from gateway.sla import deadlines
+from schema.models import Agent, Contact, KnownMessageId, Message, Queue, Ticket, TicketTag
+from schema.models.base import utcnow
+from schema.models.tickets import STATUSES, format_reference
+
+# Closed is final: a customer writing to a closed ticket gets a new ticket that links it.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"open", "pending", "resolved", "closed"}),
+    "open": frozenset({"pending", "resolved", "closed"}),
+    "pending": frozenset({"open", "resolved", "closed"}),
+    "resolved": frozenset({"open", "closed"}),
+    "closed": frozenset(),
+}
+_REFERENCE = re.compile(r"^\s*(?:T-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
+_TAG = re.compile(r"^[\w][\w.:/-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """What a message carries into :func:`add_message`, whatever its channel."""
+
+    author_kind: str  # customer | agent | system
+    channel: str  # email | sms | cli
+    visible_text: str
+    full_text: str = ""
+    html: str | None = None
+    subject: str = ""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    internal: bool = False
+    email_message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    thread_index: str | None = None
+    sms_sid: str | None = None
+    media_urls: tuple[str, ...] = field(default_factory=tuple)
+    agent: Agent | None = None
+    contact: Contact | None = None
+    inbox_id: int | None = None
+
+
+def parse_reference(reference: str) -> int:
+    match = _REFERENCE.match(reference)
+    if match is None:
+        raise InvalidInput(f"not a ticket reference: {reference!r} (expected e.g. T-000123)")
+    return int(match.group(1))
+
+
+def get_ticket(session: Session, reference: str | int) -> Ticket:
+    ticket_id = reference if isinstance(reference, int) else parse_reference(reference)
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {format_reference(ticket_id)}")
+    return ticket
+
+
+def open_ticket(
+    session: Session,
+    *,
+    queue: Queue,
+    contact: Contact,
+    subject: str,
+    channel: str,
+    actor: str,
+    priority: str | None = None,
+    now: datetime | None = None,
+    follows_up: Ticket | None = None,
+) -> Ticket:
+    """Create a ticket in ``queue`` for ``contact`` and start its SLA clock."""
+    now = now or utcnow()
+    ticket = Ticket(
+        queue=queue,
+        contact=contact,
+        subject=subject.strip()[:500],
+        channel=channel,
+        status="new",
+        priority=check_priority(priority or queue.default_priority),
+        follows_up_id=follows_up.id if follows_up else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    deadlines.start(session, ticket, now)
+    audit.record(session, ticket, actor, "created", new=ticket.status)
+    if follows_up is not None:
+        audit.record(session, ticket, actor, "follows_up", new=follows_up.reference)
+    return ticket
+
+
+def add_message(
+    session: Session, ticket: Ticket, new: NewMessage, *, now: datetime | None = None
+) -> Message:
+    """Append a message; a customer's reopens a resolved ticket, an agent's counts as response."""
+    now = now or utcnow()
+    if ticket.status == "closed" and new.author_kind == "customer":
+        raise IllegalTransition(f"{ticket.reference} is closed: open a follow-up ticket instead")
+    message = Message(
+        ticket_id=ticket.id,
+        direction="out" if new.author_kind == "agent" else "in",
+        author_kind=new.author_kind,
+        author_agent_id=new.agent.id if new.agent else None,
+        author_contact_id=new.contact.id if new.contact else None,
+        channel=new.channel,
+        internal=new.internal,
+        subject=new.subject[:500],
+        sender=new.sender,
+        recipients=list(new.recipients),
+        visible_text=new.visible_text,
+        full_text=new.full_text or new.visible_text,
+        html=new.html,
+        email_message_id=new.email_message_id,
+        in_reply_to=new.in_reply_to,
+        references=list(new.references),
+        thread_index=new.thread_index,
+        sms_sid=new.sms_sid,
+        media_urls=list(new.media_urls),
+        inbox_id=new.inbox_id,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    if new.email_message_id:
+        remember_message_id(session, new.email_message_id, ticket)
+    actor = _actor_of(new)
+    if new.author_kind == "customer" and ticket.status in {"resolved", "pending"}:
+        _set_status(session, ticket, "open", actor, now)
+    if new.author_kind == "agent" and not new.internal:
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+            audit.record(session, ticket, actor, "first_response", new=now.isoformat())
+        if ticket.status == "new":
+            _set_status(session, ticket, "open", actor, now)
+    audit.record(session, ticket, actor, "note" if new.internal else "message", new=message.id)
+    ticket.updated_at = now
+    return message
+
+
+def add_note(
+    session: Session, ticket: Ticket, agent: Agent | None, text: str, *, actor: str
+) -> Message:
+    """An internal note: stored on the ticket, never relayed to the customer."""
+    if not text.strip():
+        raise InvalidInput("a note needs some text")
+    note = NewMessage(
+        author_kind="agent" if agent else "system",
+        channel="cli",
+        visible_text=text.strip(),
+        internal=True,
+        agent=agent,
+        sender=agent.email if agent else actor,
+    )
+    message = add_message(session, ticket, note)
+    # add_message records "note" under the author; keep the real actor (e.g. admin) too.
+    if actor != _actor_of(note):
+        audit.record(session, ticket, actor, "note_by", new=message.id)
+    return message
+
+
+def remember_message_id(
+    session: Session,
+    message_id: str,
+    ticket: Ticket,
+    *,
+    outbound: bool = False,
+    recipient: str | None = None,
+) -> None:
+    """Record a Message-ID as belonging to ``ticket`` (first writer wins on duplicates)."""
+    if session.get(KnownMessageId, message_id) is None:
+        session.add(
+            KnownMessageId(
+                message_id=message_id, ticket_id=ticket.id, outbound=outbound, recipient=recipient
+            )
+        )
+        session.flush()
+
+
+def change_status(
+    session: Session, ticket: Ticket, status: str, *, actor: str, now: datetime | None = None
+) -> Ticket:
+    if status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    if status == ticket.status:
+        return ticket
+    if status not in TRANSITIONS[ticket.status]:
+        raise IllegalTransition(f"{ticket.reference} cannot go from {ticket.status} to {status}")
+    _set_status(session, ticket, status, actor, now or utcnow())
+    return ticket
+
+
+def _set_status(session: Session, ticket: Ticket, status: str, actor: str, now: datetime) -> None:
+    old = ticket.status
+    ticket.status = status
+    ticket.updated_at = now
+    if status == "resolved":
+        ticket.resolved_at = now
+    elif status == "closed":
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif old == "resolved":
+        ticket.resolved_at = None
+    deadlines.on_status_change(session, ticket, old, status, now)
+    audit.record(session, ticket, actor, "status", old, status)
+
+
+def assign(session: Session, ticket: Ticket, agent_email: str | None, *, actor: str) -> Ticket:
+    """Assign to an active agent, or unassign with ``None``."""
+    agent = get_agent(session, agent_email) if agent_email else None
+    if agent is not None and not agent.active:
+        raise InvalidInput(f"agent {agent.email} is disabled")
+    old = ticket.assignee.email if ticket.assignee else None
+    if old == (agent.email if agent else None):
+        return ticket
+    ticket.assignee = agent
+    ticket.updated_at = utcnow()
+    audit.record(session, ticket, actor, "assignee", old, agent.email if agent else None)
+    return ticket
+
+
+def change_priority(
+    session: Session, ticket: Ticket, priority: str, *, actor: str, now: datetime | None = None
+) -> Ticket:
+    check_priority(priority)
+    if priority == ticket.priority:
+        return ticket
+    old, ticket.priority = ticket.priority, priority
+    ticket.updated_at = now or utcnow()
+    deadlines.on_priority_change(session, ticket, now or utcnow())
+    audit.record(session, ticket, actor, "priority", old, priority)
+    return ticket
+
+
+def move(session: Session, ticket: Ticket, queue_name: str, *, actor: str) -> Ticket:
+    queue = get_queue(session, queue_name)
+    if queue.id == ticket.queue_id:
+        return ticket
+    old, ticket.queue = ticket.queue.name, queue
+    ticket.updated_at = utcnow()
+    audit.record(session, ticket, actor, "queue", old, queue.name)
+    return ticket
+
+
+def retag(
+    session: Session, ticket: Ticket, add: Iterable[str], remove: Iterable[str], *, actor: str
+) -> Ticket:
+    current = set(ticket.tags)
+    for tag in add:
+        if not _TAG.match(tag):
+            raise InvalidInput(f"bad tag {tag!r}: letters, digits and . : / - _ only")
+        if tag not in current:
+            ticket.tag_rows.append(TicketTag(tag=tag))
+            current.add(tag)
+            audit.record(session, ticket, actor, "tag_added", new=tag)
+    for tag in remove:
+        row = next((t for t in ticket.tag_rows if t.tag == tag), None)
+        if row is not None:
+            ticket.tag_rows.remove(row)
+            audit.record(session, ticket, actor, "tag_removed", old=tag)
+    ticket.updated_at = utcnow()
+    session.flush()
+    return ticket
+
+
+def merge(session: Session, source: Ticket, target: Ticket, *, actor: str) -> Ticket:
+    """Move everything of ``source`` into ``target`` and close ``source``.
+
+    Message-IDs move too, so a later reply to any mail of the old ticket threads onto the
+    merged one.
+    """
+    if source.id == target.id:
+        raise InvalidInput("cannot merge a ticket into itself")
+    if target.merged_into_id is not None or target.status == "closed":
+        raise IllegalTransition(f"{target.reference} is closed; merge into an open ticket")
+    if source.merged_into_id is not None:
+        raise IllegalTransition(f"{source.reference} is already merged")
+    session.execute(
+        update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id)
+    )
+    session.execute(
+        update(KnownMessageId)
+        .where(KnownMessageId.ticket_id == source.id)
+        .values(ticket_id=target.id)
+    )
+    retag(session, target, source.tags, (), actor=actor)
+    source.merged_into_id = target.id
+    if source.status != "closed":
+        _set_status(session, source, "closed", actor, utcnow())
+    audit.record(session, source, actor, "merged_into", new=target.reference)
+    audit.record(session, target, actor, "merged_from", new=source.reference)
+    session.flush()
+    session.expire(target)
+    return target
+
+
+def follow_merges(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket that now holds ``ticket``'s conversation (itself unless merged)."""
+    seen = {ticket.id}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = get_ticket(session, ticket.merged_into_id)
+    return ticket
+
+
+def messages_of(session: Session, ticket: Ticket) -> list[Message]:
+    return list(
+        session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
+    )
+
+
+def _actor_of(new: NewMessage) -> str:
+    if new.author_kind == "agent" and new.agent is not None:
+        return audit.agent_actor(new.agent.email)
+    if new.author_kind == "customer":
+        return audit.customer_actor(new.sender)
+    return audit.SYSTEM

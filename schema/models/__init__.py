@@ -1,0 +1,31 @@
+"""The ticket store: every table the gateway uses, as SQLAlchemy 2 typed models."""
+
+from schema.models.audit import AuditEvent, Escalation
+from schema.models.base import Base
+from schema.models.inbox import InboxItem
+from schema.models.messages import Attachment, KnownMessageId, Message
+from schema.models.outbox import OutboxItem
+from schema.models.people import Agent, Contact, ContactIdentity
+from schema.models.queues import Queue, QueueAddress, queue_members
+from schema.models.sla import SlaPolicy
+from schema.models.tickets import Ticket, TicketTag
+
+__all__ = [
+    "Agent",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Contact",
+    "ContactIdentity",
+    "Escalation",
+    "InboxItem",
+    "KnownMessageId",
+    "Message",
+    "OutboxItem",
+    "Queue",
+    "QueueAddress",
+    "SlaPolicy",
+    "Ticket",
+    "TicketTag",
+    "queue_members",
+]

@@ -1,0 +1,41 @@
+"""The audit trail of every ticket change, and the escalations already raised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.models.base import Base, choice, utcnow
+
+DEADLINE_KINDS = ("first_response", "resolution")
+ESCALATION_LEVELS = ("warning", "breach")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # "agent:ann@example.com", "customer:bob@example.org", "system", "admin".
+    actor: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Escalation(Base):
+    """Raised once per ticket, deadline kind and level: the unique key enforces "once"."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "level", name="uq_escalations_ticket_kind_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(choice(*DEADLINE_KINDS, name="deadline_kind"))
+    level: Mapped[str] = mapped_column(choice(*ESCALATION_LEVELS, name="escalation_level"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

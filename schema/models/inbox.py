@@ -1,0 +1,49 @@
+"""The durable inbox: every inbound item, raw, committed before the sender hears "accepted"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from schema.models.base import Base, choice, utcnow
+
+INBOX_STATUSES = ("pending", "done", "ignored", "failed")
+INBOX_CHANNELS = ("email", "sms")
+
+
+class InboxItem(Base):
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(choice(*INBOX_CHANNELS, name="inbox_channel"))
+    # Where it came from: "smtp", "imap:<mailbox>", "twilio", "file:<path>".
+    source: Mapped[str] = mapped_column(String(500))
+    # Message-ID, a digest of the raw mail, mailbox+UIDVALIDITY+UID, or a MessageSid.
+    dedupe_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    envelope_sender: Mapped[str | None] = mapped_column(String(320))
+    envelope_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(
+        choice(*INBOX_STATUSES, name="inbox_status"), default="pending"
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    failed_step: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    classification: Mapped[str | None] = mapped_column(String(16))
+    classification_reason: Mapped[str | None] = mapped_column(Text)
+    thread_decision: Mapped[str | None] = mapped_column(String(16))
+    thread_reason: Mapped[str | None] = mapped_column(Text)
+    # Circuit breaker: stored and threaded, but no notifications.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    # No foreign key: messages.inbox_id already points back, and a cycle of constraints
+    # would need ALTER TABLE, which SQLite cannot do.
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,43 @@
+"""The outbox: one row per notification, written in the transaction that caused it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.models.base import Base, choice, utcnow
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
+OUTBOX_CHANNELS = ("email", "sms")
+
+
+class OutboxItem(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(choice(*OUTBOX_CHANNELS, name="outbox_channel"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # What the template needs, or the rendered mail/SMS once rendered.
+    context: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    status: Mapped[str] = mapped_column(
+        choice(*OUTBOX_STATUSES, name="outbox_status"), default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    next_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]

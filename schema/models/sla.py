@@ -1,0 +1,28 @@
+"""SLA policies: per-priority response and resolution targets on a business clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.models.base import Base, choice, utcnow
+from schema.models.queues import PRIORITIES
+
+
+class SlaPolicy(Base):
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # One policy per priority: a ticket's priority picks its policy without ambiguity.
+    priority: Mapped[str] = mapped_column(choice(*PRIORITIES, name="priority"), unique=True)
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    business_hours: Mapped[str] = mapped_column(String(200), default="24x7")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    warn_at_percent: Mapped[int] = mapped_column(Integer, default=80)
+    escalate_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

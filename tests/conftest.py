@@ -1,0 +1,110 @@
+"""Fixtures: a real database per run (SQLite or PostgreSQL), a fresh schema per test.
+
+``TICKETGW_TEST_DATABASE=sqlite`` (default) or ``postgresql`` picks the backend; ``make test``
+runs the suite once with each. For PostgreSQL the run creates its own database on the
+server at ``TICKETGW_TEST_PG_URL`` (default: the local socket) and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from gateway.config import load_settings
+from gateway.runtime import Runtime, open_runtime
+from schema import db
+from schema.models import Base
+
+BACKEND = os.environ.get("TICKETGW_TEST_DATABASE", "sqlite")
+PG_SERVER_URL = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_report_header() -> str:
+    return f"ticketgw test database: {BACKEND}"
+
+
+def _admin_execute(sql: str) -> None:
+    engine = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for this run: a SQLite file to copy, or a PostgreSQL database."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        engine = db.make_engine(f"sqlite:///{path}")
+        db.upgrade(engine)
+        engine.dispose()
+        yield str(path)
+        return
+    if BACKEND != "postgresql":
+        pytest.exit(f"TICKETGW_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}", 2)
+    name = f"ticketgw_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _admin_execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        message = f"PostgreSQL not reachable at {PG_SERVER_URL}: {exc}".splitlines()[0]
+        if IN_CI:
+            pytest.exit(f"FAILED: {message} (CI needs PostgreSQL)", returncode=1)
+        pytest.skip(f"NO POSTGRESQL, database tests skipped: {message}")
+    url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A migrated, empty database for one test."""
+    if BACKEND == "sqlite":
+        path = tmp_path / "ticketgw.sqlite3"
+        shutil.copyfile(database_template, path)
+        return f"sqlite:///{path}"
+    engine = create_engine(database_template)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return database_template
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """``TICKETGW_*`` settings for this test, as a subprocess or the CLI would see them."""
+    return {
+        "TICKETGW_DATA_DIR": str(tmp_path / "data"),
+        "TICKETGW_DATABASE_URL": database_url,
+        "TICKETGW_SUPPORT_ADDRESS": "support@example.com",
+        "TICKETGW_SECRET_KEY": "test-secret-key",
+    }
+
+
+@pytest.fixture
+def runtime(env: dict[str, str]) -> Iterator[Runtime]:
+    """Settings, engine and sessions on the test database, seeded like a fresh install."""
+    rt = open_runtime(load_settings(env), migrate=True)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    """A session whose work the test commits itself (or not)."""
+    with runtime.sessions() as s:
+        yield s
