@@ -15,7 +15,11 @@ INBOX_CHANNELS = ("email", "sms")
 
 class InboxItem(Base):
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_inbox_status_id", "status", "id"),
+        Index("ix_inbox_sender_received", "sender", "received_at"),
+        Index("ix_inbox_sender_domain_received", "sender_domain", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(choice(*INBOX_CHANNELS, name="inbox_channel"))
@@ -27,6 +31,10 @@ class InboxItem(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     envelope_sender: Mapped[str | None] = mapped_column(String(320))
     envelope_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The author (From, or the SMS number), filled in by parsing; the circuit breaker
+    # counts by it.
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sender_domain: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(
         choice(*INBOX_STATUSES, name="inbox_status"), default="pending"
     )

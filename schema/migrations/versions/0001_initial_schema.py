@@ -348,6 +348,8 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("envelope_sender", sa.String(length=320), nullable=True),
         sa.Column("envelope_recipients", sa.JSON(), nullable=False),
+        sa.Column("sender", sa.String(length=320), nullable=True),
+        sa.Column("sender_domain", sa.String(length=255), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
@@ -386,6 +388,10 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_inbox_held"), ["held"], unique=False)
         batch_op.create_index("ix_inbox_status_id", ["status", "id"], unique=False)
+        batch_op.create_index("ix_inbox_sender_received", ["sender", "received_at"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_sender_domain_received", ["sender_domain", "received_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_inbox_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
@@ -625,6 +631,8 @@ def downgrade() -> None:
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbox_ticket_id"))
         batch_op.drop_index("ix_inbox_status_id")
+        batch_op.drop_index("ix_inbox_sender_received")
+        batch_op.drop_index("ix_inbox_sender_domain_received")
         batch_op.drop_index(batch_op.f("ix_inbox_held"))
 
     op.drop_table("inbox")
