@@ -1,0 +1,136 @@
+"""Turn the bytes of a body or header into text, whatever charset the sender claimed.
+
+Mail clients mislabel charsets all the time: Korean Outlook says ``ks_c_5601-1987`` and
+means cp949, "GB2312" mail uses GBK characters, "iso-8859-1" mail contains cp1252 quotes,
+and a "utf-8" part can carry a pasted latin-1 line. :func:`decode_bytes` tries the declared
+charset (through a superset where one is known), and only when that fails does it pay for
+detection with ``charset-normalizer``. It never raises and never returns U+FFFD when some
+other decoding is clean.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from functools import lru_cache
+
+from charset_normalizer import from_bytes
+
+# Declared name (lower-cased) -> the codecs to try, in order. Supersets first: decoding
+# with a superset is harmless when the sender used the subset, and right when they lied.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "ks_c_5601-1987": ("cp949",),
+    "ks_c_5601": ("cp949",),
+    "ksc5601": ("cp949",),
+    "euc-kr": ("cp949",),
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "x-gbk": ("gb18030",),
+    "cn-gb": ("gb18030",),
+    "big5": ("big5hkscs", "cp950"),
+    "shift_jis": ("cp932", "shift_jis_2004"),
+    "shift-jis": ("cp932", "shift_jis_2004"),
+    "x-sjis": ("cp932",),
+    "euc-jp": ("euc_jis_2004", "cp932"),
+    "iso-2022-jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_2004"),
+    "unicode-1-1-utf-7": ("utf-7",),
+    "utf7": ("utf-7",),
+    "iso-8859-1": ("cp1252", "latin-1"),
+    "latin1": ("cp1252", "latin-1"),
+    "iso-8859-8-i": ("iso-8859-8",),
+    "iso-8859-11": ("cp874",),
+    "tis-620": ("cp874",),
+    "iso-8859-9": ("cp1254",),
+    "x-mac-roman": ("mac-roman",),
+    "ansi_x3.4-1968": ("ascii",),
+}
+# Names that say "I do not know": decode as if nothing were declared.
+_UNKNOWN = frozenset({"", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default"})
+_SURROGATES = re.compile("[\udc80-\udcff]+")
+
+
+@lru_cache(maxsize=256)
+def codecs_for(declared: str | None) -> tuple[str, ...]:
+    """The Python text codecs to try for a declared MIME charset; empty when unusable."""
+    name = (declared or "").strip().strip("\"'").lower()
+    if name in _UNKNOWN:
+        return ()
+    if name in _ALIASES:
+        return _ALIASES[name]
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return ()
+    # bytes.decode() refuses bytes-to-bytes codecs (base64, rot13) anyway; skip them early.
+    if not getattr(info, "_is_text_encoding", True):
+        return ()
+    return _ALIASES.get(info.name, (info.name,))
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
+    """Decode ``data``; return the text and a short defect when the declaration was wrong."""
+    candidates = codecs_for(declared)
+    if data.isascii() and b"\x1b" not in data and "utf-7" not in candidates:
+        return data.decode("ascii"), None
+    for codec in candidates:
+        try:
+            return data.decode(codec), None
+        except (UnicodeDecodeError, LookupError):
+            continue
+    label = (declared or "").strip() or None
+    text, used = _fallback(data)
+    if label is None:
+        return text, (
+            None if used in ("utf-8", "ascii") else f"undeclared charset: decoded as {used}"
+        )
+    if label.lower() in _UNKNOWN or not candidates:
+        return text, f"charset {label!r} unknown: decoded as {used}"
+    return text, f"charset {label!r} undecodable: detected {used}"
+
+
+def _fallback(data: bytes) -> tuple[str, str]:
+    """Undeclared or wrongly declared bytes: UTF-8, 7-bit JIS, detection, then mixed UTF-8."""
+    if data.isascii():
+        if b"\x1b$" in data or b"\x1b(" in data:
+            try:
+                return data.decode("iso2022_jp_2"), "iso-2022-jp"
+            except UnicodeDecodeError:
+                pass
+        return data.decode("ascii"), "ascii"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    mixed = _mostly_utf8(data)
+    if mixed is not None:
+        return mixed, "utf-8 with cp1252 bytes"
+    best = from_bytes(data[:65536]).best()
+    if best is not None:
+        try:
+            return data.decode(best.encoding), best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return _cp1252(data), "cp1252"
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few stray single-byte characters (a pasted latin-1 line)."""
+    text = data.decode("utf-8", "surrogateescape")
+    stray = sum(len(m) for m in _SURROGATES.findall(text))
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    if non_ascii - stray <= stray:
+        return None
+    return _SURROGATES.sub(lambda m: _cp1252(m.group().encode("utf-8", "surrogateescape")), text)
+
+
+_UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+def _cp1252(data: bytes) -> str:
+    """cp1252, with its five undefined bytes taken as latin-1: decodes any bytes cleanly."""
+    if _UNDEFINED_IN_CP1252.isdisjoint(data):
+        return data.decode("cp1252")
+    return "".join(
+        chr(b) if b in _UNDEFINED_IN_CP1252 else chr(b).encode("latin-1").decode("cp1252")
+        for b in data
+    )
