@@ -1,0 +1,12 @@
+"""Rule 6, the fallback: a person wrote to us."""
+
+from __future__ import annotations
+
+from gateway.classify.verdict import Context, Verdict
+from gateway.classify.view import MailView
+
+CUSTOMER = Verdict("customer", "no automatic-mail signal")
+
+
+def check(mail: MailView, ctx: Context) -> Verdict | None:
+    return CUSTOMER
