@@ -1,0 +1,284 @@
+"""``ticketgw tickets``: find, read, change and export tickets.
+
+Every change is made through ``gateway.tickets`` and audited with the actor ``admin``.
+JSON shapes come from ``gateway.export`` (keys documented there and in docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import click
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from sqlalchemy import func, select
+
+from admin_cli.context import runtime, transaction
+from admin_cli.output import done, err_console, json_line, print_json, print_table, stdout
+from gateway import audit
+from gateway import tickets as domain
+from gateway.errors import InvalidInput
+from gateway.export import find_tickets, iter_ticket_records, ticket_record, ticket_summary
+from schema.models import Ticket
+from schema.models.tickets import STATUSES
+
+ACTOR = audit.ADMIN
+
+
+def print_ticket_table(summaries: Iterable[dict[str, Any]]) -> None:
+    """The people's view of ``ticket_summary`` records (also used by ``demo``)."""
+    print_table(
+        ("ref", "status", "priority", "queue", "channel", "contact", "assignee", "subject"),
+        (
+            (
+                s["reference"],
+                s["status"],
+                s["priority"],
+                s["queue"],
+                s["channel"],
+                s["contact"]["email"] or s["contact"]["phone"],
+                s["assignee"],
+                s["subject"],
+            )
+            for s in summaries
+        ),
+    )
+
+
+@click.group()
+def tickets() -> None:
+    """List, show, change and export tickets (REF is e.g. T-000123 or 123)."""
+
+
+@tickets.command("list")
+@click.option("--status", help=f"Only this status: {', '.join(STATUSES)}.")
+@click.option("--queue", help="Only tickets in this queue.")
+@click.option("--assignee", help='Only tickets of this agent; "none" for unassigned.')
+@click.option("--tag", help="Only tickets with this tag.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, newest first.")
+def list_(
+    status: str | None,
+    queue: str | None,
+    assignee: str | None,
+    tag: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List tickets, newest first."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    with transaction() as session:
+        found = find_tickets(
+            session, status=status, queue=queue, assignee=assignee, tag=tag, limit=limit
+        )
+        summaries = [ticket_summary(t) for t in found]
+    if as_json:
+        print_json(summaries)
+    else:
+        print_ticket_table(summaries)
+
+
+@tickets.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the full record as JSON.")
+def show(ref: str, as_json: bool) -> None:
+    """Show a ticket with its whole thread and audit trail."""
+    with transaction() as session:
+        record = ticket_record(session, domain.get_ticket(session, ref))
+    if as_json:
+        print_json(record)
+    else:
+        _print_record(record)
+
+
+def _print_record(r: dict[str, Any]) -> None:
+    console = stdout()
+    contact = r["contact"]
+    who = " ".join(x for x in (contact["name"], contact["email"], contact["phone"]) if x)
+    lines = [
+        f"{r['reference']}  {r['subject']}",
+        f"status {r['status']} · priority {r['priority']} · queue {r['queue']}"
+        f" · via {r['channel']}",
+        f"contact {who} · assignee {r['assignee'] or '-'} · tags {', '.join(r['tags']) or '-'}",
+        f"created {r['created_at']} · first response due {r['first_response_due_at'] or '-'}"
+        f" · resolution due {r['resolution_due_at'] or '-'}",
+    ]
+    if r["merged_into"]:
+        lines.append(f"merged into {r['merged_into']}")
+    for line in lines:
+        console.print(line, markup=False)
+    for m in r["messages"]:
+        flags = " (internal note)" if m["internal"] else ""
+        console.print(
+            f"\n#{m['id']} {m['created_at']} {m['author_kind']} {m['author']}"
+            f" via {m['channel']}{flags}",
+            markup=False,
+            style="bold",
+        )
+        if m["message_id"]:
+            console.print(f"Message-ID: {m['message_id']}", markup=False, style="dim")
+        console.print(m["visible_text"], markup=False)
+    click.echo("")
+    print_table(
+        ("at", "actor", "action", "old", "new"),
+        ((e["at"], e["actor"], e["action"], e["old"], e["new"]) for e in r["audit"]),
+        title="audit trail",
+    )
+
+
+@tickets.command("assign")
+@click.argument("ref")
+@click.argument("agent", required=False)
+@click.option("--unassign", is_flag=True, help="Remove the assignee instead.")
+def assign(ref: str, agent: str | None, unassign: bool) -> None:
+    """Assign the ticket REF to the agent AGENT (an email), or --unassign it."""
+    if bool(agent) == unassign:
+        raise click.UsageError("give either AGENT or --unassign")
+    with transaction() as session:
+        ticket = domain.assign(session, domain.get_ticket(session, ref), agent, actor=ACTOR)
+        owner = ticket.assignee.email if ticket.assignee else None
+    done(f"{ticket.reference} assigned to {owner}" if owner else f"{ticket.reference} unassigned")
+
+
+@tickets.command("status")
+@click.argument("ref")
+@click.argument("status", metavar="STATUS")
+def status(ref: str, status: str) -> None:
+    """Set the status: new, open, pending, resolved or closed (closed is final)."""
+    with transaction() as session:
+        ticket = domain.change_status(session, domain.get_ticket(session, ref), status, actor=ACTOR)
+    done(f"{ticket.reference} is {ticket.status}")
+
+
+@tickets.command("priority")
+@click.argument("ref")
+@click.argument("priority", metavar="PRIORITY")
+def priority(ref: str, priority: str) -> None:
+    """Set the priority: low, normal, high or urgent (deadlines follow its SLA policy)."""
+    with transaction() as session:
+        ticket = domain.change_priority(
+            session, domain.get_ticket(session, ref), priority, actor=ACTOR
+        )
+    done(f"{ticket.reference} has priority {ticket.priority}")
+
+
+@tickets.command("tag", context_settings={"ignore_unknown_options": True})
+@click.argument("ref")
+@click.argument("changes", nargs=-1, required=True, type=click.UNPROCESSED, metavar="+TAG|-TAG...")
+def tag(ref: str, changes: tuple[str, ...]) -> None:
+    """Add (+TAG) and remove (-TAG) tags, e.g. `tickets tag T-000123 +vip -spam`."""
+    bad = [c for c in changes if len(c) < 2 or c[0] not in "+-"]
+    if bad:
+        raise InvalidInput(f"bad tag change {bad[0]!r}: write +TAG to add or -TAG to remove")
+    add = [c[1:] for c in changes if c[0] == "+"]
+    remove = [c[1:] for c in changes if c[0] == "-"]
+    with transaction() as session:
+        ticket = domain.retag(session, domain.get_ticket(session, ref), add, remove, actor=ACTOR)
+        tags = sorted(ticket.tags)
+    done(f"{ticket.reference} tags: {', '.join(tags) or '(none)'}")
+
+
+@tickets.command("move")
+@click.argument("ref")
+@click.argument("queue")
+def move(ref: str, queue: str) -> None:
+    """Move the ticket REF to QUEUE."""
+    with transaction() as session:
+        ticket = domain.move(session, domain.get_ticket(session, ref), queue, actor=ACTOR)
+        name = ticket.queue.name
+    done(f"{ticket.reference} is in queue {name}")
+
+
+@tickets.command("note")
+@click.argument("ref")
+@click.argument("text")
+def note(ref: str, text: str) -> None:
+    """Add an internal note (never sent to the customer)."""
+    with transaction() as session:
+        ticket = domain.get_ticket(session, ref)
+        domain.add_note(session, ticket, None, text, actor=ACTOR)
+    done(f"note added to {ticket.reference}")
+
+
+@tickets.command("merge")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="INTO")
+def merge(source: str, target: str) -> None:
+    """Merge the ticket FROM into INTO; FROM is closed and points to INTO."""
+    with transaction() as session:
+        src, dst = domain.get_ticket(session, source), domain.get_ticket(session, target)
+        src_ref, dst_ref = src.reference, dst.reference
+        domain.merge(session, src, dst, actor=ACTOR)
+    done(f"merged {src_ref} into {dst_ref}")
+
+
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date, e.g. 2026-11-01 or 2026-11-01T08:00Z"
+        ) from None
+    # A bare date or time without an offset is read as UTC, like every time we print.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@tickets.command("export")
+@click.option(
+    "--since",
+    callback=_since,
+    metavar="DATE",
+    help="Only tickets created or changed since DATE (ISO 8601, UTC unless an offset is given).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    metavar="FILE",
+    help="Write to FILE instead of stdout.",
+)
+def export(since: datetime | None, output: IO[str]) -> None:
+    """Export tickets as JSON Lines: one ticket a line, with messages and audit trail.
+
+    Streams in batches, so memory stays flat for any number of tickets. A count of what
+    was written goes to stderr.
+    """
+    console = err_console()
+    count = 0
+    with runtime().sessions() as session:
+        total_query = select(func.count(Ticket.id))
+        if since is not None:
+            total_query = total_query.where(Ticket.updated_at >= since)
+        total = session.scalar(total_query) or 0
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("exporting"),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        try:
+            with progress:
+                task = progress.add_task("export", total=total)
+                for record in iter_ticket_records(session, since):
+                    json_line(record, output)
+                    count += 1
+                    progress.advance(task)
+            output.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do. Point stdout
+            # at /dev/null so the interpreter's final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
+    where = "" if getattr(output, "name", "-") in {"-", "<stdout>"} else f" to {output.name}"
+    click.echo(f"exported {count} tickets{where}", err=True)
