@@ -64,6 +64,7 @@ _STATUS_CODE = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}")
 
 
 def _text_blocks(text: str) -> list[list[tuple[str, str]]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return [
         [(m.group(1).lower(), unfold(m.group(2))) for m in _FIELD.finditer(chunk)]
         for chunk in _BLANK.split(text)
@@ -146,11 +147,11 @@ def original_message_id(mime: Message) -> str | None:
                     if name.lower() == "message-id" and isinstance(value, str):
                         return strip_angles(unfold(value)) or None
             if isinstance(payload, str):
-                found = _MESSAGE_ID.search(payload)
+                found = _MESSAGE_ID.search(payload.replace("\r", "\n"))
                 if found:
                     return found.group(1)
         elif ctype in RETURNED_HEADERS:
-            found = _MESSAGE_ID.search(part_text(part))
+            found = _MESSAGE_ID.search(part_text(part).replace("\r", "\n"))
             if found:
                 return found.group(1)
     return None

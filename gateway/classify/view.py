@@ -8,6 +8,7 @@ lazily, once, and only when a rule asks.
 
 from __future__ import annotations
 
+import quopri
 import re
 from collections.abc import Iterator
 from email.header import decode_header, make_header
@@ -47,6 +48,16 @@ def part_text(part: Message) -> str:
     """The decoded text of one leaf part; undecodable bytes become U+FFFD, never an error."""
     try:
         payload = part.get_payload(decode=True)
+        raw = part.get_payload()
+        if (
+            isinstance(raw, str)
+            and "\r" in raw
+            and "quoted-printable" in part.get("content-transfer-encoding", "").lower()
+        ):
+            # CR-only lines (old Mac MTAs): the decoder misses "=\r" soft breaks and
+            # truncates the text, so normalise the line endings before decoding
+            raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+            payload = quopri.decodestring(raw.encode("ascii", "surrogateescape"))
     except Exception:  # broken transfer encoding
         payload = None
     if not isinstance(payload, bytes):
@@ -145,5 +156,7 @@ class MailView:
                     continue
                 size += len(text)
                 (html if ctype == "text/html" else plain).append(text)
-            self._text = "\n".join(plain or html)[:MAX_TEXT]
+            text = "\n".join(plain or html)[:MAX_TEXT]
+            # CR-only (old Mac) and CRLF bodies: one line ending, so ^/$ patterns work
+            self._text = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._text
