@@ -25,7 +25,7 @@ SECRET_FIELDS = frozenset(
 
 def _host_port(name: str, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(f"{PREFIX}{name.upper()}: expected HOST:PORT, got {value!r}")
     return host.strip("[]"), int(port)
 

@@ -1,0 +1,161 @@
+"""The SMTP listener: refuse unknown recipients at RCPT, answer 250 only once stored.
+
+Hooks stay thin: RCPT asks :class:`RecipientCheck`, DATA calls ``inbox.accept`` in a thread
+(the database driver blocks) and hands the stored item to the processor. Replies are named
+constants, so tests and clients see the same words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.config import Settings
+from gateway.inbound.inbox import accept, mail_dedupe_key
+from gateway.runtime import Runtime
+from gateway.tokens import split_plus
+from schema.models import QueueAddress
+
+log = logging.getLogger(__name__)
+
+OK = "250 OK"
+UNKNOWN_RECIPIENT = "550 5.1.1 {address}: no such support address here"
+NO_RECIPIENTS = "554 5.5.1 no valid recipients"
+TRY_LATER = "451 4.3.0 cannot store the message right now, try again later"
+RECIPIENT_TRY_LATER = "451 4.3.0 cannot check recipients right now, try again later"
+QUEUED = "250 2.0.0 OK: queued as {item_id}"
+DUPLICATE = "250 2.0.0 OK: already have it as {item_id}"
+
+# How long a known-address list is trusted before it is read again.
+_REFRESH_SECONDS = 10.0
+
+
+class RecipientCheck:
+    """Which addresses we accept mail for: every queue's support address, plus tag or not.
+
+    The list is cached; an address missing from it is looked up again at once, so a queue
+    added a moment ago receives mail without a restart.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._known: frozenset[str] = frozenset()
+        self._loaded_at = 0.0
+
+    def _load(self) -> frozenset[str]:
+        with self._runtime.sessions() as session:
+            rows = frozenset(session.scalars(select(QueueAddress.address)))
+        self._known = rows | frozenset(self._runtime.settings.support_address)
+        self._loaded_at = time.monotonic()
+        return self._known
+
+    def accepts(self, address: str) -> bool:
+        """Raises ``SQLAlchemyError`` only when the database is needed and unreachable."""
+        base, _tag = split_plus(address)
+        if base in self._known and time.monotonic() - self._loaded_at < _REFRESH_SECONDS:
+            return True
+        try:
+            return base in self._load()
+        except SQLAlchemyError:
+            if base in self._known:
+                return True  # stale but known-good: keep accepting while the database is away
+            raise
+
+
+class InboxHandler:
+    """aiosmtpd handler: the thin edge between SMTP and the durable inbox."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_stored: Callable[[int], None],
+        executor: ThreadPoolExecutor,
+    ) -> None:
+        self.runtime = runtime
+        self.on_stored = on_stored
+        self.executor = executor
+        self.recipients = RecipientCheck(runtime)
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            known = await loop.run_in_executor(self.executor, self.recipients.accepts, address)
+        except SQLAlchemyError as exc:
+            log.error("recipient check failed: %s", exc)
+            return RECIPIENT_TRY_LATER
+        if not known:
+            return UNKNOWN_RECIPIENT.format(address=address)
+        envelope.rcpt_tos.append(address)
+        return OK
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        if not envelope.rcpt_tos:
+            return NO_RECIPIENTS
+        raw = envelope.original_content or b""
+        loop = asyncio.get_running_loop()
+        try:
+            item_id, duplicate = await loop.run_in_executor(
+                self.executor, self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos)
+            )
+        except SQLAlchemyError as exc:
+            log.error("could not store mail from %s: %s", envelope.mail_from, exc)
+            return TRY_LATER
+        if duplicate:
+            return DUPLICATE.format(item_id=item_id)
+        self.on_stored(item_id)
+        return QUEUED.format(item_id=item_id)
+
+    def _store(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> tuple[int, bool]:
+        with self.runtime.transaction() as session:
+            accepted = accept(
+                session,
+                raw,
+                channel="email",
+                source="smtp",
+                dedupe_key=mail_dedupe_key(raw),
+                envelope_sender=mail_from.lower(),
+                envelope_recipients=[r.lower() for r in rcpt_tos],
+            )
+        return accepted.item_id, accepted.duplicate
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.smtp_tls_cert is None or settings.smtp_tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key)
+    return context
+
+
+def smtp_factory(handler: InboxHandler, settings: Settings) -> Callable[[], SMTP]:
+    """A protocol factory for ``loop.create_server`` with our limits and TLS settings."""
+    context = tls_context(settings)
+    hostname = settings.message_id_domain
+    options: dict[str, Any] = {
+        "data_size_limit": settings.max_message_bytes,
+        "enable_SMTPUTF8": True,
+        "decode_data": False,
+        "hostname": hostname,
+        "ident": "ticket-gateway",
+        "tls_context": context,
+        "timeout": 300,
+    }
+    return lambda: SMTP(handler, **options)

@@ -1,0 +1,243 @@
+"""One inbound mail from the inbox to a message on a ticket: parse, classify, thread, store.
+
+The pipeline is data: ``STEPS`` in order, each a function from :class:`Work` to
+:class:`Work`. ``mail explain`` runs the read-only prefix ``EXPLAIN_STEPS`` against the live
+database and prints what would happen; ``process_item`` runs them all inside one
+transaction with the inbox row, so a crash anywhere leaves the item ``pending`` for the
+next start, and a failure parks it as ``failed`` with the step and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import bounces, tickets
+from gateway.agent_auth import verify_agent
+from gateway.agents import active_agent_addresses, find_agent
+from gateway.classify import Context, Verdict, classify
+from gateway.config import Settings
+from gateway.contacts import contact_for_email
+from gateway.errors import Quarantine
+from gateway.files import save_blob
+from gateway.mail.parse import ParsedMail, parse_mail
+from gateway.queues import DEFAULT_QUEUE, get_queue, queue_for_address
+from gateway.threading import ThreadDecision, conversation_key, decide
+from gateway.tickets import NewMessage
+from gateway.tokens import split_plus
+from schema.models import Attachment, KnownMessageId, Message, Queue, QueueAddress, Ticket
+from schema.models.base import utcnow
+
+AUTOMATIC = frozenset({"auto_reply", "bounce"})
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """Everything known about one inbound mail so far; each step returns a richer copy."""
+
+    raw: bytes
+    envelope_sender: str | None
+    envelope_recipients: tuple[str, ...]
+    item_id: int | None = None
+    parsed: ParsedMail | None = None
+    sender: str = ""
+    verdict: Verdict | None = None
+    thread: ThreadDecision | None = None
+    author: str = ""  # customer | agent | system
+    author_reason: str = ""
+    duplicate_of: str | None = None
+    ticket: Ticket | None = None
+    message: Message | None = None
+    new_ticket: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(slots=True)
+class Env:
+    """What the steps need besides the mail: the session, settings and per-batch caches."""
+
+    session: Session
+    settings: Settings
+    now: datetime = field(default_factory=utcnow)
+    _agents: frozenset[str] | None = None
+    _support: frozenset[str] | None = None
+
+    @property
+    def agent_addresses(self) -> frozenset[str]:
+        if self._agents is None:
+            self._agents = active_agent_addresses(self.session)
+        return self._agents
+
+    @property
+    def support_addresses(self) -> frozenset[str]:
+        if self._support is None:
+            rows = self.session.scalars(select(QueueAddress.address))
+            self._support = frozenset(rows) | frozenset(self.settings.support_address)
+        return self._support
+
+
+Step = Callable[[Work, Env], Work]
+
+
+def parse(work: Work, env: Env) -> Work:
+    parsed = parse_mail(work.raw)
+    sender = parsed.message.sender.address or (work.envelope_sender or "").lower()
+    return replace(work, parsed=parsed, sender=sender)
+
+
+def screen(work: Work, env: Env) -> Work:
+    """A mail whose Message-ID is already on a ticket is a second delivery of it."""
+    assert work.parsed is not None
+    mid = work.parsed.message.message_id
+    if mid:
+        known = env.session.get(KnownMessageId, mid)
+        if known is not None and not known.outbound:
+            ticket = env.session.get(Ticket, known.ticket_id)
+            ref = ticket.reference if ticket else f"ticket {known.ticket_id}"
+            return replace(work, duplicate_of=f"duplicate of <{mid}> already on {ref}")
+    return work
+
+
+def classify_step(work: Work, env: Env) -> Work:
+    assert work.parsed is not None
+    ctx = Context(
+        sender=work.sender,
+        envelope_sender=work.envelope_sender,
+        agent_addresses=env.agent_addresses,
+        support_addresses=env.support_addresses,
+        message_id_domain=env.settings.message_id_domain,
+    )
+    return replace(work, verdict=classify(work.parsed.mime, ctx))
+
+
+def thread(work: Work, env: Env) -> Work:
+    assert work.parsed is not None
+    assert work.verdict is not None
+    msg, verdict = work.parsed.message, work.verdict
+    if work.duplicate_of is not None:
+        return replace(work, thread=ThreadDecision("ignore", work.duplicate_of))
+    if verdict.kind == "loop":
+        return replace(work, thread=ThreadDecision("ignore", f"our own mail: {verdict.reason}"))
+    recipients = [*work.envelope_recipients, *(a.address for a in msg.recipients)]
+    extra = [verdict.bounce.original_message_id] if verdict.bounce else []
+    decision = decide(
+        env.session,
+        msg,
+        secret=env.settings.secret_key,
+        recipients=list(dict.fromkeys(recipients)),
+        extra_message_ids=[m for m in extra if m],
+    )
+    if verdict.kind in AUTOMATIC and decision.decision != "reply":
+        what = verdict.kind.replace("_", "-")
+        decision = ThreadDecision("ignore", f"{what}, no ticket to note it on")
+    author, why = _author(work, env, decision)
+    return replace(work, thread=decision, author=author, author_reason=why)
+
+
+def _author(work: Work, env: Env, decision: ThreadDecision) -> tuple[str, str]:
+    assert work.verdict is not None
+    assert work.parsed is not None
+    if work.verdict.kind in AUTOMATIC:
+        return "system", work.verdict.reason
+    if work.verdict.kind != "agent":
+        return "customer", work.verdict.reason
+    agent = find_agent(env.session, work.sender)
+    ok, why = verify_agent(
+        agent, work.sender, decision.token, work.parsed.mime, env.settings.trusted_authserv_ids
+    )
+    if ok and decision.decision == "reply":
+        return "agent", why
+    return "customer", f"agent address, not verified ({why}): handled as a customer message"
+
+
+def store(work: Work, env: Env) -> Work:
+    """Write the ticket, message, attachments and audit events in the caller's transaction."""
+    assert work.parsed is not None
+    assert work.thread is not None
+    assert work.verdict is not None
+    if work.thread.decision == "ignore":
+        return work
+    msg, session = work.parsed.message, env.session
+    if not work.sender:
+        raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
+    agent = find_agent(session, work.sender) if work.author == "agent" else None
+    contact = None if agent else contact_for_email(session, work.sender, msg.sender.name)
+    ticket, new_ticket = work.thread.ticket, False
+    if ticket is None:
+        assert contact is not None
+        ticket = tickets.open_ticket(
+            session,
+            queue=_queue_for(session, work),
+            contact=contact,
+            subject=msg.subject or "(no subject)",
+            channel="email",
+            actor=f"customer:{work.sender}",
+            now=env.now,
+            follows_up=work.thread.follows_up,
+        )
+        new_ticket = True
+    system = work.author == "system"
+    text = msg.text if not system else f"{work.verdict.kind.replace('_', '-')}: {msg.text}"
+    message = tickets.add_message(
+        session,
+        ticket,
+        NewMessage(
+            author_kind=work.author,
+            channel="email",
+            visible_text=text,
+            full_text=msg.full_text,
+            html=msg.html,
+            subject=msg.subject,
+            sender=work.sender,
+            recipients=tuple(a.address for a in msg.recipients),
+            internal=system,
+            email_message_id=msg.message_id,
+            in_reply_to=msg.in_reply_to[0] if msg.in_reply_to else None,
+            references=msg.references,
+            thread_index=conversation_key(msg.thread_index),
+            agent=agent,
+            contact=contact,
+            inbox_id=work.item_id,
+        ),
+        now=env.now,
+    )
+    for part in msg.attachments:
+        digest = save_blob(env.settings.data_dir, part.data)
+        message.attachments.append(
+            Attachment(
+                filename=part.filename,
+                content_type=part.content_type,
+                size=part.size,
+                sha256=digest,
+                content_id=part.content_id,
+                inline=part.inline,
+            )
+        )
+    if work.verdict.bounce is not None:
+        bounces.record(session, work.verdict.bounce, env.now)
+    session.flush()
+    return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
+
+
+def _queue_for(session: Session, work: Work) -> Queue:
+    assert work.parsed is not None
+    sent_to = [a.address for a in work.parsed.message.recipients] + list(work.envelope_recipients)
+    for address in sent_to:
+        queue = queue_for_address(session, split_plus(address)[0])
+        if queue is not None:
+            return queue
+    return get_queue(session, DEFAULT_QUEUE)
+
+
+STEPS: tuple[Step, ...] = (parse, screen, classify_step, thread, store)
+EXPLAIN_STEPS: tuple[Step, ...] = STEPS[:-1]
+
+
+def run(steps: tuple[Step, ...], work: Work, env: Env) -> Work:
+    for step in steps:
+        work = step(work, env)
+    return work

@@ -1,0 +1,158 @@
+"""Which ticket an inbound message belongs to, decided in a fixed order, with a reason.
+
+1. a verified reply token in a recipient address;
+2. In-Reply-To / References naming a Message-ID we stored or sent (the whole chain);
+3. a ``[T-000123]`` subject reference, only from a participant of that ticket;
+4. Outlook's Thread-Index conversation, only on a ticket the sender takes part in;
+5. otherwise a new ticket.
+
+A match on a closed ticket opens a follow-up ticket; merged tickets are followed to the
+ticket that holds their conversation now. Reads only: ``mail explain`` runs it unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.contacts import find_identity
+from gateway.message import InboundMessage
+from gateway.tickets import follow_merges
+from gateway.tokens import ReplyToken, read_token, split_plus
+from schema.models import Agent, KnownMessageId, Message, Ticket
+
+Decision = Literal["new", "reply", "ignore"]
+_SUBJECT_REF = re.compile(r"\[T-(\d{1,12})\]", re.IGNORECASE)
+# Thread-Index: 22 bytes name the conversation; each reply appends 5 more.
+_CONVERSATION_BYTES = 22
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadDecision:
+    decision: Decision
+    reason: str
+    ticket: Ticket | None = None
+    token: ReplyToken | None = None
+    follows_up: Ticket | None = None
+
+
+def conversation_key(thread_index: str | None) -> str | None:
+    """The conversation part of an Outlook ``Thread-Index`` header, or ``None``."""
+    if not thread_index:
+        return None
+    try:
+        raw = base64.b64decode("".join(thread_index.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < _CONVERSATION_BYTES:
+        return None
+    return base64.b64encode(raw[:_CONVERSATION_BYTES]).decode()
+
+
+def decide(
+    session: Session,
+    msg: InboundMessage,
+    *,
+    secret: str,
+    recipients: Iterable[str],
+    extra_message_ids: Sequence[str] = (),
+) -> ThreadDecision:
+    """Find the ticket for ``msg``; ``recipients`` are all addresses it was sent to.
+
+    ``extra_message_ids`` are further Message-IDs to try after the headers (a bounce's
+    original message).
+    """
+    forged = False
+    for address in recipients:
+        token = read_token(secret, address)
+        if token is None:
+            forged = forged or (split_plus(address)[1] or "").startswith("t")
+            continue
+        ticket = session.get(Ticket, token.ticket_id)
+        if ticket is not None:
+            return _onto(session, ticket, f"reply token in {address}", token)
+    note = "; a reply token failed verification and was ignored" if forged else ""
+
+    found = _by_message_ids(session, [*msg.in_reply_to, *reversed(msg.references)])
+    found = found or _by_message_ids(session, extra_message_ids)
+    if found is not None:
+        ticket, message_id = found
+        return _onto(session, ticket, f"references our message <{message_id}>{note}")
+
+    sender = msg.sender.address
+    match = _SUBJECT_REF.search(msg.subject)
+    if match is not None:
+        ticket = session.get(Ticket, int(match.group(1)))
+        if ticket is not None and _is_participant(session, ticket, sender):
+            return _onto(session, ticket, f"subject names {ticket.reference}{note}")
+        who = sender or "the sender"
+        note += f"; subject names [T-{match.group(1)}] but {who} is not a participant"
+
+    key = conversation_key(msg.thread_index)
+    if key is not None and sender:
+        ticket = _by_conversation(session, key, sender)
+        if ticket is not None:
+            return _onto(session, ticket, f"Outlook Thread-Index matches {ticket.reference}{note}")
+    return ThreadDecision("new", f"no reply token, known reference or subject tag{note}")
+
+
+def _onto(
+    session: Session, ticket: Ticket, reason: str, token: ReplyToken | None = None
+) -> ThreadDecision:
+    holder = follow_merges(session, ticket)
+    if holder.id != ticket.id:
+        reason += f" ({ticket.reference} was merged into {holder.reference})"
+    if holder.status == "closed":
+        return ThreadDecision(
+            "new", f"{reason}; {holder.reference} is closed: follow-up ticket", None, token, holder
+        )
+    return ThreadDecision("reply", reason, holder, token)
+
+
+def _by_message_ids(session: Session, ids: Sequence[str]) -> tuple[Ticket, str] | None:
+    """The ticket of the first of ``ids`` (in order of preference) that we know."""
+    wanted = list(dict.fromkeys(i for i in ids if i))
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(KnownMessageId.message_id, KnownMessageId.ticket_id).where(
+            KnownMessageId.message_id.in_(wanted)
+        )
+    ).all()
+    by_id = dict(rows)
+    for message_id in wanted:
+        if message_id in by_id:
+            ticket = session.get(Ticket, by_id[message_id])
+            if ticket is not None:
+                return ticket, message_id
+    return None
+
+
+def _is_participant(session: Session, ticket: Ticket, sender: str) -> bool:
+    if not sender:
+        return False
+    identity = find_identity(session, "email", sender)
+    if identity is not None and identity.contact_id == ticket.contact_id:
+        return True
+    agent = session.scalars(select(Agent).where(Agent.email == sender)).one_or_none()
+    return agent is not None and agent.active
+
+
+def _by_conversation(session: Session, key: str, sender: str) -> Ticket | None:
+    identity = find_identity(session, "email", sender)
+    if identity is None:
+        return None
+    return session.scalars(
+        select(Ticket)
+        .join(Message, Message.ticket_id == Ticket.id)
+        .where(Message.thread_index == key, Ticket.contact_id == identity.contact_id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
