@@ -1,0 +1,226 @@
+"""Multilingual recognisers for the lines a mail client writes above quoted history.
+
+Three shapes, each a pure predicate over lines (no whole-text regexes, so every check costs
+at most a few hundred characters however large the mail is):
+
+* attributions: "On <date>, <name> wrote:" and its translations, possibly wrapped over up
+  to five lines (:func:`attribution_start`);
+* header blocks: Outlook's "From: / Sent: / To: / Subject:" in many languages
+  (:func:`header_field`; the block logic lives with the line classifier);
+* forward and original-message separators (:func:`is_forward_separator`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Longest line, and longest joined window, that can be an attribution; real ones are far
+# shorter, and the bound keeps the regexes below cheap on hostile input.
+_MAX_LINE = 400
+_MAX_WINDOW = 600
+_WINDOW_LINES = 5
+
+_VERB = (
+    r"wrote|writes|schrieb|schreef|geschreven|a\s+écrit|escribió|escreveu|ha\s+scritto|"
+    r"napisał\(a\)|napisała|napisał|skrev|kirjoitti|написал\(а\)|написала|написал|пишет|"
+    r"写道|寫道|yazdı|írta|napsal|scrisse"
+)
+_OPENER = r"On|Am|Le|El|Op|Em|Il|Den|Dnia|W\s+dniu|På|Dne|在"
+
+# "On <...digit...> <verb> <...>:" -- the opener and a date (any digit) make it safe to
+# join a few wrapped lines.
+_OPENER_FORM = re.compile(rf"(?:{_OPENER})\s[^\n]*?\d[^\n]*?(?<!\w)(?:{_VERB})(?!\w)[^\n]*[:：]$")
+# "<name> <verb> [am <date>]:" -- needs an address or a digit as evidence.
+_VERB_FORM = re.compile(rf"[^\n]*?(?<!\w)(?:{_VERB})(?:\s+am\s[^\n]{{1,60}})?\s*[:：]$")
+# Gmail without a verb: "2017-02-05 13:29 GMT+02:00 Name <a@b.c>:", "26.06.2014, 14:41,
+# "Name" <a@b.c>:", "Thu, 26 Jun 2014 14:00:51 +0400 от Name <a@b.c>:", "2022年1月1日 ...".
+_DATE_START = re.compile(
+    r"(?:[^\W\d]{2,12}\.?,?\s+)?\d{1,4}(?:[./\-]\d{1,2}[./\-]\d{2,4}|\s+[^\W\d]{3,12}\.?,?\s+\d{4}|年)"
+)
+_ADDRESS_END = re.compile(r"@[^\s<>]+>?\s*[:：]?$")
+_BARE_VERB_LINE = re.compile(rf"^[>\s]*(?:{_VERB})\s*[:：]$")
+_CONTINUATION = re.compile(r"[<>]|[^\s<>]+@[^\s<>]*>|(?:" + _VERB + r")(?!\w)")
+
+
+def _text(line: str) -> str:
+    return line.strip()
+
+
+def could_end_attribution(line: str) -> bool:
+    """Cheap filter: only lines ending like an attribution are worth a window search."""
+    stripped = line.rstrip()
+    return bool(stripped) and len(stripped) <= _MAX_LINE and stripped[-1] in ":：>"
+
+
+def ends_with_bare_verb(line: str) -> bool:
+    """``> wrote:`` alone: the last line of a wrapped attribution, even when ``>``-prefixed."""
+    return len(line) < 40 and _BARE_VERB_LINE.match(line) is not None
+
+
+def _window(lines: list[str], start: int, end: int) -> str | None:
+    parts = [_text(line) for line in lines[start : end + 1]]
+    joined = " ".join(part for part in parts if part)
+    return joined if len(joined) <= _MAX_WINDOW else None
+
+
+def _starts_cleanly(lines: list[str], j: int) -> bool:
+    """Whether line j can be the first line of a header that has no opener word.
+
+    Rejects the tail of a wrapped header ("info@x.org> escreveu:", "a écrit :") and lines
+    glued to a previous line that is still open ("... <", "...,").
+    """
+    first = _text(lines[j])
+    if _CONTINUATION.match(first):
+        return False
+    if j == 0 or not lines[j - 1].strip():
+        return True
+    return not lines[j - 1].rstrip().endswith(("<", ",", '"', "("))
+
+
+def attribution_start(lines: list[str], i: int) -> int | None:
+    """If line i ends a quote attribution, the index of its first line, else None.
+
+    The smallest window wins, so a sentence above a one-line attribution is never eaten.
+    Blank lines may sit inside a window only when an opener word starts it (Gmail wraps
+    ``<mailto:...>`` that way).
+    """
+    last = _text(lines[i])
+    if len(last) > _MAX_LINE:
+        return None
+    ends_colon = last.endswith((":", "："))
+    contiguous = True
+    for j in range(i, max(-1, i - _WINDOW_LINES), -1):
+        first = _text(lines[j])
+        if (j < i and first.startswith(">")) or len(first) > _MAX_LINE:
+            return None
+        if not first:
+            contiguous = False
+            continue
+        joined = _window(lines, j, i)
+        if joined is None:
+            return None
+        if ends_colon and _OPENER_FORM.match(joined):
+            return j
+        if not contiguous or j < i - 2 or not _starts_cleanly(lines, j):
+            continue
+        if ends_colon and _VERB_FORM.match(joined) and _has_evidence(joined):
+            return j
+        if _DATE_START.match(joined) and _ADDRESS_END.search(joined):
+            return j
+    return None
+
+
+def _has_evidence(joined: str) -> bool:
+    return "@" in joined or any(ch.isdigit() for ch in joined)
+
+
+# Outlook-style header field names, lower-cased, mapped to what they mean.
+_FIELDS = {
+    "from": "from",
+    "von": "from",
+    "de": "from",
+    "van": "from",
+    "da": "from",
+    "od": "from",
+    "från": "from",
+    "fra": "from",
+    "от": "from",
+    "发件人": "from",
+    "寄件者": "from",
+    "差出人": "from",
+    "lähettäjä": "from",
+    "sent": "date",
+    "date": "date",
+    "gesendet": "date",
+    "datum": "date",
+    "envoyé": "date",
+    "enviado": "date",
+    "enviada": "date",
+    "fecha": "date",
+    "verzonden": "date",
+    "data": "date",
+    "inviato": "date",
+    "wysłano": "date",
+    "wysłane": "date",
+    "skickat": "date",
+    "sendt": "date",
+    "dato": "date",
+    "отправлено": "date",
+    "дата": "date",
+    "发送时间": "date",
+    "日期": "date",
+    "送信日時": "date",
+    "日付": "date",
+    "lähetetty": "date",
+    "to": "to",
+    "an": "to",
+    "à": "to",
+    "a": "to",
+    "para": "to",
+    "aan": "to",
+    "do": "to",
+    "till": "to",
+    "til": "to",
+    "кому": "to",
+    "收件人": "to",
+    "宛先": "to",
+    "vastaanottaja": "to",
+    "cc": "cc",
+    "kopia": "cc",
+    "kopi": "cc",
+    "копия": "cc",
+    "抄送": "cc",
+    "dw": "cc",
+    "subject": "subject",
+    "betreff": "subject",
+    "objet": "subject",
+    "asunto": "subject",
+    "onderwerp": "subject",
+    "assunto": "subject",
+    "oggetto": "subject",
+    "temat": "subject",
+    "ämne": "subject",
+    "emne": "subject",
+    "тема": "subject",
+    "主题": "subject",
+    "主旨": "subject",
+    "件名": "subject",
+    "aihe": "subject",
+    "reply-to": "reply-to",
+    "risposta": "reply-to",
+    "antwort an": "reply-to",
+}
+_FIELD_LINE = re.compile(r"\s*\*{0,2}([^\W\d][\w\- ]{0,14}?)\*{0,2}\s*[:：]")
+
+
+def header_field(line: str) -> str | None:
+    """The meaning of an unquoted ``Field: value`` header line ("from", "date", ...)."""
+    match = _FIELD_LINE.match(line)
+    if match is None:
+        return None
+    return _FIELDS.get(match.group(1).strip().lower())
+
+
+_FORWARD_PHRASES = frozenset(
+    {
+        "original message", "forwarded message", "begin forwarded message",
+        "ursprüngliche nachricht", "original-nachricht", "weitergeleitete nachricht",
+        "anfang der weitergeleiteten nachricht", "message d'origine", "message original",
+        "message transféré", "début du message réexpédié", "début du message transféré",
+        "mensaje original", "mensaje reenviado", "comienzo del mensaje reenviado",
+        "oorspronkelijk bericht", "origineel bericht", "doorgestuurd bericht",
+        "begin doorgestuurd bericht", "mensagem original", "mensagem encaminhada",
+        "início da mensagem reencaminhada", "messaggio originale", "messaggio inoltrato",
+        "inizio messaggio inoltrato", "wiadomość oryginalna", "oryginalna wiadomość",
+        "przekazana wiadomość", "ursprungligt meddelande", "vidarebefordrat meddelande",
+        "opprinnelig melding", "videresendt melding", "oprindelig meddelelse",
+        "videresendt meddelelse", "исходное сообщение", "пересылаемое сообщение",
+        "原始邮件", "转发的邮件", "原始郵件", "轉寄的郵件", "元のメッセージ", "転送メッセージ",
+    }
+)  # fmt: skip
+
+
+def is_forward_separator(line: str) -> bool:
+    """``-----Original Message-----``, ``Begin forwarded message:`` and their translations."""
+    core = line.strip().strip("-_*=~ >").rstrip(":： ").strip("-_* ").lower()
+    return 0 < len(core) <= 40 and core in _FORWARD_PHRASES

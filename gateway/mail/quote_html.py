@@ -1,0 +1,148 @@
+"""Turn a reply's HTML into plain text, leaving out the history that mail clients mark up.
+
+Mail clients mark their quoted history, so the HTML says for certain what the plain-text
+rules can only guess. This renderer:
+
+* renders ``<blockquote>`` as ``>``-prefixed lines, so the text rules keep inline answers
+  written between quotes and drop the quotes that merely trail the reply;
+* drops attribution and signature containers (Gmail ``gmail_attr``/``gmail_signature``,
+  Thunderbird ``moz-cite-prefix``, Yahoo ``yahoo_quoted``, Outlook web ``#Signature``), and
+  inside Gmail's ``gmail_quote`` everything before its first blockquote (the attribution);
+* stops at the elements after which Outlook puts nothing but history: ``#divRplyFwdMsg``,
+  ``#appendonsend``, Outlook for Mac's ``#OLK_SRC_BODY_SECTION``, and a ``border-top``
+  block that holds a From/Sent/To header.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from gateway.mail.quote_headers import header_field
+
+_SKIP_CONTENT = frozenset({"head", "style", "script", "title", "template"})
+_BLOCK = frozenset(
+    {
+        "p", "div", "br", "li", "tr", "table", "thead", "tbody", "tfoot", "ul", "ol", "dl",
+        "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "blockquote", "section",
+        "article", "header", "footer", "center", "address", "form", "fieldset",
+    }
+)  # fmt: skip
+_VOID = frozenset(
+    {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source"}
+)
+_DROP_CLASSES = ("gmail_attr", "gmail_signature", "moz-cite-prefix", "yahoo_quoted")
+_STOP_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section"})
+_DROP_IDS = frozenset({"signature"})
+_SPACE = re.compile(r"\s+")
+
+
+class _Stop(Exception):
+    """Raised inside the parser once only history can follow."""
+
+
+class _Renderer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._buffer: list[str] = []
+        self._stack: list[tuple[str, str, int]] = []  # (tag, action on close, line index)
+        self._quote_depth = 0
+        self._dropping = 0
+        self._skipping = 0
+        self._pre = 0
+        self._attribution = 0  # open gmail_quote divs whose first blockquote is still ahead
+
+    def _flush(self) -> None:
+        text = "".join(self._buffer)
+        self._buffer.clear()
+        if not self._pre:
+            text = text.strip()
+        prefix = "> " * self._quote_depth
+        if text or not self.lines or self.lines[-1].strip("> "):
+            self.lines.append((prefix + text).rstrip() if text else prefix.rstrip())
+
+    def _action(self, tag: str, attrs: dict[str, str]) -> str:
+        classes = attrs.get("class", "").split()
+        ident = attrs.get("id", "").lower()
+        if ident in _STOP_IDS:
+            raise _Stop
+        if any(name in classes for name in _DROP_CLASSES) or ident in _DROP_IDS:
+            return "drop"
+        if tag == "blockquote":
+            return "quote"
+        if tag == "div" and "gmail_quote" in classes:
+            return "attribution"
+        style = attrs.get("style", "").replace(" ", "").lower()
+        if tag == "div" and "border-top:solid" in style:
+            return "border"
+        return ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK:
+            self._flush()
+        if tag in _VOID:
+            return
+        action = "" if self._dropping else self._action(tag, {k: v or "" for k, v in attrs})
+        self._stack.append((tag, action, len(self.lines)))
+        if action == "drop":
+            self._dropping += 1
+        elif action == "quote":
+            self._quote_depth += 1
+            self._attribution = 0
+        elif action == "attribution":
+            self._attribution += 1
+        if tag in _SKIP_CONTENT:
+            self._skipping += 1
+        elif tag == "pre":
+            self._pre += 1
+        elif tag == "li":
+            self._buffer.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK:
+            self._flush()
+        if not any(open_tag == tag for open_tag, _, _ in self._stack):
+            return
+        while self._stack:
+            open_tag, action, start = self._stack.pop()
+            self._close(open_tag, action, start)
+            if open_tag == tag:
+                break
+
+    def _close(self, tag: str, action: str, start: int) -> None:
+        if action == "drop":
+            self._dropping -= 1
+        elif action == "quote":
+            self._quote_depth -= 1
+        elif action == "attribution":
+            self._attribution = max(0, self._attribution - 1)
+        elif action == "border" and _holds_reply_header(self.lines[start:]):
+            del self.lines[start:]
+            raise _Stop
+        if tag in _SKIP_CONTENT:
+            self._skipping -= 1
+        elif tag == "pre":
+            self._pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._dropping or self._skipping or self._attribution:
+            return
+        self._buffer.append(data if self._pre else _SPACE.sub(" ", data))
+
+
+def _holds_reply_header(lines: list[str]) -> bool:
+    kinds = {header_field(line) for line in lines[:12]}
+    return "from" in kinds and len(kinds - {None}) >= 2
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of ``html`` with client-marked history left out or ``>``-quoted."""
+    renderer = _Renderer()
+    try:
+        renderer.feed(html.replace("\xa0", " "))
+        renderer.close()
+    except _Stop:
+        pass
+    renderer._flush()
+    return "\n".join(renderer.lines).strip()
