@@ -165,7 +165,12 @@ def store(work: Work, env: Env) -> Work:
     if not work.sender:
         raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
     agent = find_agent(session, work.sender) if work.author == "agent" else None
-    contact = None if agent else contact_for_email(session, work.sender, msg.sender.name)
+    # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
+    contact = (
+        contact_for_email(session, work.sender, msg.sender.name)
+        if work.author == "customer"
+        else None
+    )
     ticket, new_ticket = work.thread.ticket, False
     if ticket is None:
         assert contact is not None
