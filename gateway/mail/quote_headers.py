@@ -54,7 +54,9 @@ def could_end_attribution(line: str) -> bool:
 
 def ends_with_bare_verb(line: str) -> bool:
     """``> wrote:`` alone: the last line of a wrapped attribution, even when ``>``-prefixed."""
-    return len(line) < 40 and _BARE_VERB_LINE.match(line) is not None
+    return (
+        len(line) < 40 and line.rstrip().endswith((":", "：")) and bool(_BARE_VERB_LINE.match(line))
+    )
 
 
 def _window(lines: list[str], start: int, end: int) -> str | None:
@@ -195,6 +197,9 @@ _FIELD_LINE = re.compile(r"\s*\*{0,2}([^\W\d][\w\- ]{0,14}?)\*{0,2}\s*[:：]")
 
 def header_field(line: str) -> str | None:
     """The meaning of an unquoted ``Field: value`` header line ("from", "date", ...)."""
+    head = line[:24]
+    if ":" not in head and "：" not in head:
+        return None
     match = _FIELD_LINE.match(line)
     if match is None:
         return None

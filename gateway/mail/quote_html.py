@@ -35,6 +35,7 @@ _DROP_CLASSES = ("gmail_attr", "gmail_signature", "moz-cite-prefix", "yahoo_quot
 _STOP_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section"})
 _DROP_IDS = frozenset({"signature"})
 _SPACE = re.compile(r"\s+")
+_BLANK_RUN = re.compile(r"\n(?:>* *\n){2,}")
 
 
 class _Stop(Exception):
@@ -53,14 +54,14 @@ class _Renderer(HTMLParser):
         self._pre = 0
         self._attribution = 0  # open gmail_quote divs whose first blockquote is still ahead
 
-    def _flush(self) -> None:
+    def _flush(self, line_break: bool = False) -> None:
+        """End the current line; an explicit ``<br>`` on an empty line makes a blank line."""
         text = "".join(self._buffer)
         self._buffer.clear()
         if not self._pre:
             text = text.strip()
-        prefix = "> " * self._quote_depth
-        if text or not self.lines or self.lines[-1].strip("> "):
-            self.lines.append((prefix + text).rstrip() if text else prefix.rstrip())
+        if text or line_break:
+            self.lines.append(("> " * self._quote_depth + text).rstrip())
 
     def _action(self, tag: str, attrs: dict[str, str]) -> str:
         classes = attrs.get("class", "").split()
@@ -76,11 +77,15 @@ class _Renderer(HTMLParser):
         style = attrs.get("style", "").replace(" ", "").lower()
         if tag == "div" and "border-top:solid" in style:
             return "border"
+        if tag == "p":
+            # Word's MsoNormal paragraphs have no margin: one per line, and an empty one
+            # is the blank line. Other paragraphs are separated by a blank line.
+            return "line" if "MsoNormal" in classes else "paragraph"
         return ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK:
-            self._flush()
+            self._flush(line_break=tag == "br")
         if tag in _VOID:
             return
         action = "" if self._dropping else self._action(tag, {k: v or "" for k, v in attrs})
@@ -120,6 +125,8 @@ class _Renderer(HTMLParser):
         elif action == "border" and _holds_reply_header(self.lines[start:]):
             del self.lines[start:]
             raise _Stop
+        elif action == "paragraph" or (action == "line" and len(self.lines) == start):
+            self.lines.append("> " * self._quote_depth)
         if tag in _SKIP_CONTENT:
             self._skipping -= 1
         elif tag == "pre":
@@ -145,4 +152,4 @@ def html_to_text(html: str) -> str:
     except _Stop:
         pass
     renderer._flush()
-    return "\n".join(renderer.lines).strip()
+    return _BLANK_RUN.sub("\n\n", "\n".join(line.rstrip() for line in renderer.lines)).strip()

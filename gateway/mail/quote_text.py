@@ -22,6 +22,7 @@ EMPTY, TEXT, QUOTE, ATTRIBUTION, FIELDS, FORWARD, DELIMITER, RULE, FOOTER = "etq
 
 # "Richard> text" and "C>" quoting from old usenet readers.
 _NAMED_QUOTE = re.compile(r"[A-Z][A-Za-z]{0,11}>")
+_RULE_START = frozenset("-_=*~+#—ᐧ")
 
 
 def _line_kind(stripped: str) -> str:
@@ -32,11 +33,13 @@ def _line_kind(stripped: str) -> str:
         return QUOTE
     if first.isupper() and _NAMED_QUOTE.match(stripped):
         return QUOTE
-    if is_signature_delimiter(stripped):
-        return DELIMITER
-    if is_rule(stripped):
-        return RULE
-    if is_forward_separator(stripped):
+    # Cheap first-character tests keep the common text line to a few string operations.
+    if first in _RULE_START:
+        if is_signature_delimiter(stripped):
+            return DELIMITER
+        if is_rule(stripped):
+            return RULE
+    if (first in _RULE_START or stripped[-1] in ":：") and is_forward_separator(stripped):
         return FORWARD
     if is_device_footer(stripped):
         return FOOTER

@@ -25,12 +25,12 @@ def is_signature_delimiter(line: str) -> bool:
 
 
 def is_rule(line: str) -> bool:
-    """A line drawn only with rule characters (``-----``, ``***``, ``====``, ``ᐧ``).
+    """A line drawn only with rule characters (``-----``, ``* * *``, ``====``, ``ᐧ``).
 
     Weaker than :func:`is_signature_delimiter`: markdown uses such lines inside a message,
     so the caller cuts at one only when nothing but history follows it.
     """
-    stripped = line.strip()
+    stripped = line.replace(" ", "").strip()
     if stripped == "ᐧ":
         return True
     return len(stripped) >= 3 and stripped.strip(_RULE_CHARS) == "" and len(set(stripped)) <= 2
@@ -56,6 +56,12 @@ _DEVICE_WORD = re.compile(
     r"windows|outlook|mail|mailbox|airmail|sparrow|yahoo|k-9|tablet|handy|mobilgerät|"
     r"smartphone|pc|my\s|mon\s|mi\s|meu\s|mijn\s|min\s|mój\s|моего\s|我的"
 )
+# Every footer pattern contains one of these; most lines fail this cheap test. (Substring
+# tests, because an alternation regex tries every word at every position.)
+_HINTS = (
+    "sent", "from", "envoy", "envia", "inviat", "verzon", "verstuur", "sendt", "skick", "wysła",
+    "отправ", "gesendet", "outlook", "我的", "から送信",
+)  # fmt: skip
 _EXCUSE = re.compile(r"excuse|typo|brevity|kurz|fautes|errores")
 
 
@@ -67,6 +73,9 @@ def is_device_footer(line: str) -> bool:
     clause apologises for typos.
     """
     if len(line) > 160:
+        return False
+    lowered = line.lower()
+    if not any(hint in lowered for hint in _HINTS):
         return False
     core = _URL.sub(r"\1", line).strip().strip("()<>*_[] ").lower()
     if not core or len(core) > 90:
