@@ -45,7 +45,8 @@ _EXTENSIONS = {
     "audio/mpeg": "mp3",
 }
 _SIMPLE_SUBTYPE = re.compile(r"[a-z0-9]{1,8}")
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+# Only what can break a path or a header; ":" and "?" are legal names users expect to see.
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*$\r?\n?", re.M | re.S)
 
 
@@ -66,7 +67,7 @@ def generated_name(index: int, content_type: str) -> str:
 
 def safe_filename(name: str, limit: int = 255) -> str:
     """A name without path separators or control characters, stored as the user sees it."""
-    cleaned = " ".join(_UNSAFE_NAME.sub("_", name).split()).strip(". ")
+    cleaned = _UNSAFE_NAME.sub("_", name).strip(". \t")
     return cleaned[:limit]
 
 
@@ -82,7 +83,7 @@ def extract_uuencoded(text: str) -> tuple[str, list[Attachment]]:
     found: list[Attachment] = []
 
     def cut(match: re.Match[str]) -> str:
-        data = _uudecode(match.group(2))
+        data = uudecode_lines(match.group(2))
         if data is None:
             return match.group()
         name = safe_filename(match.group(1)) or f"uuencoded-{len(found) + 1}.bin"
@@ -92,10 +93,11 @@ def extract_uuencoded(text: str) -> tuple[str, list[Attachment]]:
     return _UU_BLOCK.sub(cut, text), found
 
 
-def _uudecode(block: str) -> bytes | None:
+def uudecode_lines(block: str) -> bytes | None:
+    """Decode uuencoded lines (``begin``/``end`` lines skipped); None if it is not uuencode."""
     out = bytearray()
     for line in block.splitlines():
-        if not line.strip() or line.strip() == "`":
+        if not line.strip() or line.strip() == "`" or line.startswith(("begin ", "end")):
             continue
         try:
             raw = line.encode("ascii")

@@ -88,6 +88,25 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
     return text, f"charset {label!r} undecodable: detected {used}"
 
 
+def decode_header_bytes(data: bytes, hint: str | None) -> str:
+    """Raw 8-bit header bytes: UTF-8 (RFC 6532), else detection, else the body's charset.
+
+    Detection goes before the hint because mailers that put raw bytes in headers often
+    label the body differently (a GBK subject above an "iso-8859-1" body is real).
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    for codec in ((best.encoding,) if best else ()) + codecs_for(hint):
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return _cp1252(data)
+
+
 def _fallback(data: bytes) -> tuple[str, str]:
     """Undeclared or wrongly declared bytes: UTF-8, 7-bit JIS, detection, then mixed UTF-8."""
     if data.isascii():

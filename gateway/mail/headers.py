@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from gateway.mail.charsets import decode_bytes
+from gateway.mail.charsets import decode_bytes, decode_header_bytes
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _ANGLED_ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
 
 
@@ -36,7 +37,7 @@ def first_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 def decode_header_text(raw: str, hint: str | None = None) -> str:
     """Unfold a raw header value, decode raw 8-bit bytes and RFC 2047 encoded words."""
     if _SURROGATE.search(raw):
-        raw, _ = decode_bytes(raw.encode("utf-8", "surrogateescape"), hint)
+        raw = decode_header_bytes(raw.encode("utf-8", "surrogateescape"), hint)
     if "=?" not in raw:
         return raw
     out: list[str] = []
@@ -71,8 +72,11 @@ def _decode_word(encoding: str, payload: str) -> bytes:
 
 
 def collapse(text: str) -> str:
-    """Unfold and collapse runs of whitespace (folded subjects, tabs from Outlook)."""
-    return " ".join(text.split())
+    """Unfold and collapse runs of ASCII whitespace (folded subjects, tabs from Outlook).
+
+    Only ASCII: an ideographic space (U+3000) in a CJK name is part of the name.
+    """
+    return _ASCII_SPACE.sub(" ", text).strip(" ")
 
 
 def parse_date(raw: str | None) -> datetime | None:

@@ -27,7 +27,7 @@ from gateway.mail.headers import (
     parse_date,
 )
 from gateway.mail.html import html_to_text, sanitize_html
-from gateway.mail.parts import Leaf, walk
+from gateway.mail.parts import Leaf, payload_bytes, walk
 from gateway.message import Address, InboundMessage
 
 # An opening MIME delimiter line ("--boundary", not the closing "--boundary--").
@@ -153,9 +153,7 @@ def _text(leaf: Leaf | None, defects: list[str]) -> tuple[str, str | None]:
     """The decoded text of a body part, with newlines normalised, and its declared charset."""
     if leaf is None:
         return "", None
-    data = leaf.part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return "", leaf.charset
+    data = payload_bytes(leaf.part)
     text, defect = decode_bytes(data, leaf.charset)
     if defect:
         defects.append(defect)

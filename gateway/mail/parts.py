@@ -9,14 +9,23 @@ walked into). The walk is iterative and stops after ``max_parts`` parts.
 
 from __future__ import annotations
 
+import binascii
+import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 
-from gateway.mail.attachments import generated_name, message_filename, safe_filename
+from gateway.mail.attachments import (
+    extension,
+    generated_name,
+    message_filename,
+    safe_filename,
+    uudecode_lines,
+)
 from gateway.mail.headers import collapse, decode_header_text, first_headers, message_id
 from gateway.message import Attachment
 
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 # Forwarded mail is stored as it came: no refolding of its long headers.
 _AS_RECEIVED = policy.default.clone(refold_source="none")
 _AS_RECEIVED_CRLF = _AS_RECEIVED.clone(linesep="\r\n")
@@ -78,17 +87,53 @@ def _visit(part: Message, number: int, found: Walked, crlf: bool) -> list[Messag
     elif in_body and content_type == "text/html" and found.html is None:
         found.html = leaf
     else:
-        data = part.get_payload(decode=True)
+        data = payload_bytes(part)
         found.attachments.append(
             Attachment(
-                filename=leaf.filename or generated_name(number, content_type),
+                filename=leaf.filename
+                or _described_name(part, content_type)
+                or generated_name(number, content_type),
                 content_type=content_type,
-                data=data if isinstance(data, bytes) else b"",
+                data=data,
                 content_id=leaf.content_id,
                 inline=leaf.content_id is not None and leaf.disposition != "attachment",
             )
         )
     return []
+
+
+def payload_bytes(part: Message) -> bytes:
+    """The transfer-decoded bytes of a leaf, forgiving where real mailers are sloppy.
+
+    base64 is decoded here in one step (the stdlib copies a large payload several times and
+    returns the undecoded text when the padding is wrong); x-uuencode bodies often lack the
+    ``begin`` line the stdlib needs.
+    """
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return b""
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if cte == "base64":
+        return _base64(payload.encode("ascii", "ignore"))
+    if cte in ("x-uuencode", "uuencode", "x-uue", "uue"):
+        decoded = uudecode_lines(payload)
+        if decoded is not None:
+            return decoded
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _base64(data: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        # Bad padding or a truncated last quantum: keep every complete byte.
+        clean = bytes(_NOT_BASE64.sub(b"", data).rstrip(b"="))
+        clean = clean[: len(clean) - len(clean) % 4 if len(clean) % 4 == 1 else len(clean)]
+        try:
+            return binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        except binascii.Error:
+            return b""
 
 
 def _leaf(part: Message) -> Leaf:
@@ -103,7 +148,7 @@ def _leaf(part: Message) -> Leaf:
     name = disp_params.get("filename") or params.get("name")
     charset = params.get("charset")
     if name:
-        name = safe_filename(collapse(decode_header_text(str(name), charset)))
+        name = safe_filename(decode_header_text(str(name), charset))
     cid = part.get("content-id")
     return Leaf(
         part=part,
@@ -115,13 +160,30 @@ def _leaf(part: Message) -> Leaf:
     )
 
 
+def _described_name(part: Message, content_type: str) -> str | None:
+    """A nameless attachment's Content-Description as its name, as Postfix's reports use it
+    ("Delivery report", "Undelivered Message"); only for parts already known to be
+    attachments, since body parts carry descriptions too ("Notification")."""
+    description = part.get("content-description")
+    if description is None:
+        return None
+    name = safe_filename(collapse(decode_header_text(str(description))), 120)
+    if name and "." not in name:
+        name = f"{name}.{extension(content_type)}"
+    return name or None
+
+
 def _nested(leaf: Leaf, payload: list[Message], number: int, crlf: bool) -> Attachment:
     """A ``message/*`` part: forwarded mail as ``<subject>.eml``, reports as text."""
     as_received = _AS_RECEIVED_CRLF if crlf else _AS_RECEIVED
     data = b"".join(m.as_bytes(policy=as_received) for m in payload)
     if leaf.content_type in ("message/rfc822", "message/global") and payload:
         subject = first_headers(payload[0].raw_items()).get("subject", "")
-        filename = leaf.filename or message_filename(collapse(decode_header_text(subject)))
+        subject = collapse(decode_header_text(subject))
+        filename = leaf.filename or (message_filename(subject) if subject else None)
+        filename = filename or _described_name(leaf.part, leaf.content_type)
+        filename = filename or message_filename("")
     else:
-        filename = leaf.filename or generated_name(number, leaf.content_type)
+        filename = leaf.filename or _described_name(leaf.part, leaf.content_type)
+        filename = filename or generated_name(number, leaf.content_type)
     return Attachment(filename, leaf.content_type, data, leaf.content_id, inline=False)
