@@ -160,14 +160,15 @@ def _records(session: Session, tickets: Sequence[Ticket]) -> list[dict[str, Any]
     ):
         events[event.ticket_id].append(event)
     agent_ids = {m.author_agent_id for ms in messages.values() for m in ms if m.author_agent_id}
+    # .all(): dict() would take a Result for a mapping, since it has .keys().
     agents = dict(
-        session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(agent_ids))).tuples().all()
+        session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(agent_ids))).all()
     )
     policy_ids = {t.sla_policy_id for t in tickets if t.sla_policy_id}
     policies = dict(
-        session.execute(select(SlaPolicy.id, SlaPolicy.name).where(SlaPolicy.id.in_(policy_ids)))
-        .tuples()
-        .all()
+        session.execute(
+            select(SlaPolicy.id, SlaPolicy.name).where(SlaPolicy.id.in_(policy_ids))
+        ).all()
     )
     return [
         {
