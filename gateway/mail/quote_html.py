@@ -34,7 +34,8 @@ _VOID = frozenset(
 _DROP_CLASSES = ("gmail_attr", "gmail_signature", "moz-cite-prefix", "yahoo_quoted")
 _STOP_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section"})
 _DROP_IDS = frozenset({"signature"})
-_SPACE = re.compile(r"\s+")
+_STRUCTURAL = frozenset({"drop", "quote", "attribution", "border"})
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")  # not \s: &nbsp; must survive until _flush
 _BLANK_RUN = re.compile(r"\n(?:>* *\n){2,}")
 
 
@@ -58,6 +59,10 @@ class _Renderer(HTMLParser):
         """End the current line; an explicit ``<br>`` on an empty line makes a blank line."""
         text = "".join(self._buffer)
         self._buffer.clear()
+        if "\xa0" in text:
+            # A block holding only &nbsp; is how many clients write an empty line.
+            line_break = True
+            text = text.replace("\xa0", " ")
         if not self._pre:
             text = text.strip()
         if text or line_break:
@@ -107,7 +112,13 @@ class _Renderer(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _BLOCK:
             self._flush()
-        if not any(open_tag == tag for open_tag, _, _ in self._stack):
+        for open_tag, action, _ in reversed(self._stack):
+            if open_tag == tag:
+                break
+            if action in _STRUCTURAL:
+                # A stray end tag (mail HTML is rarely balanced) must not close a quote.
+                return
+        else:
             return
         while self._stack:
             open_tag, action, start = self._stack.pop()
@@ -147,7 +158,7 @@ def html_to_text(html: str) -> str:
     """Plain text of ``html`` with client-marked history left out or ``>``-quoted."""
     renderer = _Renderer()
     try:
-        renderer.feed(html.replace("\xa0", " "))
+        renderer.feed(html)
         renderer.close()
     except _Stop:
         pass
