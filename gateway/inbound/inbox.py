@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.errors import IllegalTransition, NotFound
 from gateway.mail.headers import message_id
 from schema.models import InboxItem
 from schema.models.base import utcnow
@@ -104,3 +105,30 @@ def pending_ids(session: Session, limit: int = 1000) -> list[int]:
 def count_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))
     return dict(rows.tuples().all())
+
+
+def get_item(session: Session, item_id: int) -> InboxItem:
+    item = session.get(InboxItem, item_id)
+    if item is None:
+        raise NotFound(f"no inbox item {item_id}")
+    return item
+
+
+def retry(session: Session, item_id: int) -> InboxItem:
+    """Put a failed (or ignored) item back to ``pending`` for the processor to run again."""
+    item = get_item(session, item_id)
+    if item.status not in {"failed", "ignored"}:
+        raise IllegalTransition(
+            f"inbox item {item_id} is {item.status}: only failed or ignored items can be retried"
+        )
+    item.status, item.reason, item.failed_step = "pending", None, None
+    return item
+
+
+def discard(session: Session, item_id: int, reason: str = "discarded by an admin") -> InboxItem:
+    """Give up on a failed or pending item; the raw mail stays stored, marked ``ignored``."""
+    item = get_item(session, item_id)
+    if item.status == "done":
+        raise IllegalTransition(f"inbox item {item_id} is done: it is on a ticket already")
+    item.status, item.reason = "ignored", reason
+    return item

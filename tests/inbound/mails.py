@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -18,7 +19,7 @@ def new_request(
     name: str = "Bob Jones",
     **headers: str,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as on the wire
     msg["From"] = f"{name} <{sender}>"
     msg["To"] = to
     msg["Subject"] = subject
@@ -68,7 +69,7 @@ def reply(
     subject: str | None = None,
     thread_index: str | None = None,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as on the wire
     msg["From"] = f"Bob Jones <{sender}>"
     msg["To"] = to
     msg["Subject"] = subject or f"Re: {parent['Subject']}"
