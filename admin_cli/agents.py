@@ -36,7 +36,7 @@ def agents() -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="Full name, shown to customers.")
 @click.option("--phone", help="Mobile number in international form, e.g. +14155550123.")
-@click.option("--role", default="agent", show_default=True, help=ROLE_HELP)
+@click.option("--role", default="agent", show_default=True, metavar="ROLE", help=ROLE_HELP)
 def add(email: str, name: str, phone: str | None, role: str) -> None:
     """Add the agent EMAIL."""
     with transaction() as session:
@@ -63,7 +63,7 @@ def list_(as_json: bool) -> None:
 @click.argument("email")
 @click.option("--name", help="New name.")
 @click.option("--phone", help='New mobile number; "" removes it.')
-@click.option("--role", help=ROLE_HELP)
+@click.option("--role", metavar="ROLE", help=ROLE_HELP)
 @click.option("--email", "new_email", help="New email address.")
 def update(
     email: str, name: str | None, phone: str | None, role: str | None, new_email: str | None
@@ -79,7 +79,7 @@ def update(
 @agents.command("disable")
 @click.argument("email")
 def disable(email: str) -> None:
-    """Disable the agent EMAIL: no new assignments, replies no longer accepted."""
+    """Disable the agent EMAIL: kept for history, but no longer assignable."""
     with transaction() as session:
         agent = domain.set_active(session, email, False)
     done(f"disabled agent {agent.email}")

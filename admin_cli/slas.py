@@ -38,7 +38,9 @@ def sla() -> None:
 
 @sla.command("set")
 @click.argument("name")
-@click.option("--priority", required=True, help=f"Priority it covers: {', '.join(PRIORITIES)}.")
+@click.option(
+    "--priority", required=True, metavar="P", help=f"Priority it covers: {', '.join(PRIORITIES)}."
+)
 @click.option("--first-response", required=True, metavar="DUR", help="e.g. 30m, 4h, 1h30m.")
 @click.option("--resolution", required=True, metavar="DUR", help="e.g. 8h, 2d (business days).")
 @click.option(
@@ -48,7 +50,13 @@ def sla() -> None:
     metavar="SPEC",
     help="Business hours, e.g. 'Mon-Fri 09:00-17:00'.",
 )
-@click.option("--tz", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Paris.")
+@click.option(
+    "--tz",
+    default="UTC",
+    show_default=True,
+    metavar="TZ",
+    help="IANA time zone, e.g. Europe/Paris.",
+)
 @click.option(
     "--warn-at",
     type=int,

@@ -50,7 +50,10 @@ def print_ticket_table(summaries: Iterable[dict[str, Any]]) -> None:
 
 @click.group()
 def tickets() -> None:
-    """List, show, change and export tickets (REF is e.g. T-000123 or 123)."""
+    """List, show, change and export tickets.
+
+    REF is a ticket reference such as T-000123 (or just 123).
+    """
 
 
 @tickets.command("list")
@@ -71,8 +74,6 @@ def list_(
     as_json: bool,
 ) -> None:
     """List tickets, newest first."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
     with transaction() as session:
         found = find_tickets(
             session, status=status, queue=queue, assignee=assignee, tag=tag, limit=limit
@@ -137,7 +138,10 @@ def _print_record(r: dict[str, Any]) -> None:
 @click.argument("agent", required=False)
 @click.option("--unassign", is_flag=True, help="Remove the assignee instead.")
 def assign(ref: str, agent: str | None, unassign: bool) -> None:
-    """Assign the ticket REF to the agent AGENT (an email), or --unassign it."""
+    """Assign a ticket to an agent, or unassign it.
+
+    AGENT is the email address of an active agent.
+    """
     if bool(agent) == unassign:
         raise click.UsageError("give either AGENT or --unassign")
     with transaction() as session:
@@ -150,7 +154,11 @@ def assign(ref: str, agent: str | None, unassign: bool) -> None:
 @click.argument("ref")
 @click.argument("status", metavar="STATUS")
 def status(ref: str, status: str) -> None:
-    """Set the status: new, open, pending, resolved or closed (closed is final)."""
+    """Set a ticket's status.
+
+    STATUS is new, open, pending, resolved or closed. Closed is final: a closed ticket
+    cannot be reopened (exit code 1).
+    """
     with transaction() as session:
         ticket = domain.change_status(session, domain.get_ticket(session, ref), status, actor=ACTOR)
     done(f"{ticket.reference} is {ticket.status}")
@@ -160,7 +168,10 @@ def status(ref: str, status: str) -> None:
 @click.argument("ref")
 @click.argument("priority", metavar="PRIORITY")
 def priority(ref: str, priority: str) -> None:
-    """Set the priority: low, normal, high or urgent (deadlines follow its SLA policy)."""
+    """Set a ticket's priority.
+
+    PRIORITY is low, normal, high or urgent; the deadlines follow its SLA policy.
+    """
     with transaction() as session:
         ticket = domain.change_priority(
             session, domain.get_ticket(session, ref), priority, actor=ACTOR
@@ -172,7 +183,10 @@ def priority(ref: str, priority: str) -> None:
 @click.argument("ref")
 @click.argument("changes", nargs=-1, required=True, type=click.UNPROCESSED, metavar="+TAG|-TAG...")
 def tag(ref: str, changes: tuple[str, ...]) -> None:
-    """Add (+TAG) and remove (-TAG) tags, e.g. `tickets tag T-000123 +vip -spam`."""
+    """Add and remove tags.
+
+    +TAG adds a tag, -TAG removes one: `ticketgw tickets tag T-000123 +vip -spam`.
+    """
     bad = [c for c in changes if len(c) < 2 or c[0] not in "+-"]
     if bad:
         raise InvalidInput(f"bad tag change {bad[0]!r}: write +TAG to add or -TAG to remove")
@@ -199,7 +213,11 @@ def move(ref: str, queue: str) -> None:
 @click.argument("ref")
 @click.argument("text")
 def note(ref: str, text: str) -> None:
-    """Add an internal note (never sent to the customer)."""
+    """Add an internal note to a ticket.
+
+    Notes are never sent to the customer. Put `--` before TEXT if it begins with a dash:
+    `ticketgw tickets note T-000123 -- "-1 from me"`.
+    """
     with transaction() as session:
         ticket = domain.get_ticket(session, ref)
         domain.add_note(session, ticket, None, text, actor=ACTOR)
@@ -210,7 +228,10 @@ def note(ref: str, text: str) -> None:
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="INTO")
 def merge(source: str, target: str) -> None:
-    """Merge the ticket FROM into INTO; FROM is closed and points to INTO."""
+    """Merge one ticket into another.
+
+    The messages and tags of FROM move to INTO; FROM is closed and points to INTO.
+    """
     with transaction() as session:
         src, dst = domain.get_ticket(session, source), domain.get_ticket(session, target)
         src_ref, dst_ref = src.reference, dst.reference
@@ -247,7 +268,9 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     help="Write to FILE instead of stdout.",
 )
 def export(since: datetime | None, output: IO[str]) -> None:
-    """Export tickets as JSON Lines: one ticket a line, with messages and audit trail.
+    """Export tickets as JSON Lines.
+
+    One ticket a line, with its messages, their Message-IDs and its audit trail.
 
     Streams in batches, so memory stays flat for any number of tickets. A count of what
     was written goes to stderr.

@@ -45,9 +45,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.agents import get_agent
+from gateway.errors import InvalidInput
 from gateway.queues import get_queue
 from schema.models import Agent, AuditEvent, Message, SlaPolicy, Ticket, TicketTag
-from schema.models.tickets import format_reference
+from schema.models.tickets import STATUSES, format_reference
 
 BATCH_SIZE = 500
 
@@ -70,11 +71,13 @@ def find_tickets(
 ) -> list[Ticket]:
     """Tickets matching every given filter, newest first.
 
-    ``assignee="none"`` selects unassigned tickets. An unknown queue or agent raises
-    :class:`~gateway.errors.NotFound` rather than silently matching nothing.
+    ``assignee="none"`` selects unassigned tickets. An unknown status, queue or agent
+    raises (:class:`InvalidInput`, :class:`NotFound`) rather than silently matching nothing.
     """
     query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
     if status is not None:
+        if status not in STATUSES:
+            raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
         query = query.where(Ticket.status == status)
     if queue is not None:
         query = query.where(Ticket.queue_id == get_queue(session, queue).id)
