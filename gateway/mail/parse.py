@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from gateway.mail import quotes
 from gateway.mail.addresses import address_list
 from gateway.mail.attachments import extract_uuencoded
-from gateway.mail.charsets import decode_bytes
+from gateway.mail.charsets import decode_bytes, header_charset
 from gateway.mail.headers import (
     collapse,
     decode_header_text,
@@ -33,6 +33,7 @@ from gateway.message import Address, InboundMessage
 # An opening MIME delimiter line ("--boundary", not the closing "--boundary--").
 _DELIMITER = re.compile(rb"^--(?!\S*--[ \t]*\r?$)\S[^\r\n]*$", re.M)
 _NEWLINES = re.compile(r"\r\n?")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _HEADER_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
@@ -78,8 +79,8 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
         full_text = html_to_text(raw_html)
     html = _sanitized(raw_html) if walked.html is not None else None
 
-    hint = plain_charset or html_charset  # for raw 8-bit headers: the body's charset
     head = first_headers(msg.raw_items())
+    hint = _raw_header_charset(head) or plain_charset or html_charset
     sender = address_list(msg, "From", head.get("from"), hint, defects)
     if not sender:
         defects.append("no From address")
@@ -102,6 +103,15 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
         defects=tuple(defects),
     )
     return ParsedMail(message=message, mime=msg)
+
+
+def _raw_header_charset(head: dict[str, str]) -> str | None:
+    raw_values = [
+        value.encode("utf-8", "surrogateescape")
+        for value in head.values()
+        if _SURROGATE.search(value)
+    ]
+    return header_charset(raw_values)
 
 
 def _limit_parts(raw: bytes, max_parts: int, defects: list[str]) -> bytes:

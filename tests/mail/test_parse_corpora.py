@@ -91,8 +91,8 @@ ZAMMAD_SKIPS: dict[tuple[str, str], str] = {
     "address, we take the address inside them",
     ("mail035", "from_email"): "as from",
     ("mail046", "from_display_name"): "raw 8-bit GBK display name of 6 bytes under an "
-    "iso-8859-1 body: Zammad's expected value is itself mojibake ('ÎäŔźłÉ'); six bytes are "
-    "too few to detect reliably, so we do not pin our guess either",
+    "iso-8859-1 body: Zammad's expected value is mojibake ('ÎäŔźłÉ'); we decode it as GBK "
+    "like the subject beside it ('武兰成', asserted in test_parse.py)",
     ("mail065", "from_display_name"): "Zammad mis-splits an encoded word that contains a "
     "comma and returns '=20Andreas?='; we decode it correctly to 'Bürling, Andreas'",
     ("mail075", "from_display_name"): "RFC 2047 drops the space between two encoded words "
