@@ -31,7 +31,7 @@ from gateway.mail.parts import Leaf, payload_bytes, walk
 from gateway.message import Address, InboundMessage
 
 # An opening MIME delimiter line ("--boundary", not the closing "--boundary--").
-_DELIMITER = re.compile(rb"^--(?!\S*--[ \t]*\r?$)\S[^\r\n]*$", re.M)
+_DELIMITER = re.compile(rb"^--(?!\S*--[ \t]*\r?$)\S[^\r\n]*\r?$", re.M)
 _NEWLINES = re.compile(r"\r\n?")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _HEADER_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")

@@ -59,7 +59,7 @@ def walk(root: EmailMessage, max_parts: int, crlf: bool) -> Walked:
     while stack:
         part = stack.pop()
         number += 1
-        if number > max_parts:
+        if number > max_parts + 1:  # the limit counts the parts inside the message
             found.defects.append(f"part limit {max_parts} reached: {len(stack) + 1} parts not read")
             break
         try:
