@@ -96,3 +96,8 @@ def test_usage_errors_exit_2(ticketgw: Ticketgw) -> None:
         assert run.exit_code == 2, args
         assert "Traceback" not in run.stderr
         assert "Error:" in run.stderr
+
+
+def test_unreachable_database_is_one_line_exit_1(ticketgw: Ticketgw, env: dict[str, str]) -> None:
+    env["TICKETGW_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    assert_fails(ticketgw("tickets", "list"), 1, "cannot use the database")
