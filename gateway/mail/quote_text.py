@@ -16,9 +16,16 @@ from gateway.mail.quote_headers import (
     header_field,
     is_forward_separator,
 )
-from gateway.mail.signatures import is_device_footer, is_rule, is_signature_delimiter
+from gateway.mail.signatures import (
+    is_device_footer,
+    is_rule,
+    is_signature_delimiter,
+    is_underscore_rule,
+)
 
-EMPTY, TEXT, QUOTE, ATTRIBUTION, FIELDS, FORWARD, DELIMITER, RULE, FOOTER = "etqafwdrs"
+EMPTY, TEXT, QUOTE, ATTRIBUTION, FIELDS, FORWARD, DELIMITER, UNDERSCORES, RULE, FOOTER = (
+    "etqafwdurs"
+)
 
 # "Richard> text" and "C>" quoting from old usenet readers.
 _NAMED_QUOTE = re.compile(r"[A-Z][A-Za-z]{0,11}>")
@@ -37,6 +44,8 @@ def _line_kind(stripped: str) -> str:
     if first in _RULE_START:
         if is_signature_delimiter(stripped):
             return DELIMITER
+        if is_underscore_rule(stripped):
+            return UNDERSCORES
         if is_rule(stripped):
             return RULE
     if (first in _RULE_START or stripped[-1] in ":：") and is_forward_separator(stripped):

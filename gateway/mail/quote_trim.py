@@ -1,9 +1,10 @@
 """Decide, from the line kinds, which lines of a plain-text reply are new.
 
 The walk stops at the first sign of history that follows new text: a signature delimiter,
-a forward separator, an Outlook header block, or an attribution whose quote is not answered
-inline. Before any new text those same lines are only dropped (a forward with no comment
-keeps the forwarded mail). Quotes that trail the reply go; quotes followed by new text stay,
+a forward separator, an Outlook header block, an attribution whose quote is not answered
+inline, or a rule with only history (or, for underscores, a short footer) below it. Before
+any new text those same lines are only dropped (a forward with no comment keeps the
+forwarded mail). Quotes that trail the reply go; quotes followed by new text stay,
 because the text between them is an inline answer and losing it is worse than keeping a
 quote.
 """
@@ -20,10 +21,13 @@ from gateway.mail.quote_text import (
     QUOTE,
     RULE,
     TEXT,
+    UNDERSCORES,
     classify,
 )
 
-_HISTORY = frozenset({DELIMITER, FIELDS, FORWARD, ATTRIBUTION, QUOTE})
+_HISTORY = frozenset({DELIMITER, UNDERSCORES, FIELDS, FORWARD, ATTRIBUTION, QUOTE})
+# An underscore rule with at most this many lines below it is a signature or list footer.
+_FOOTER_LINES = 10
 
 
 def _next_index(kinds: list[str], skip: frozenset[str]) -> list[int]:
@@ -41,8 +45,11 @@ def new_lines(lines: list[str]) -> list[str]:
     blank_or_footer = _next_index(kinds, frozenset({EMPTY, FOOTER}))
     past_quotes = _next_index(kinds, frozenset({QUOTE, EMPTY, FOOTER}))
     past_rules = _next_index(kinds, frozenset({EMPTY, FOOTER, RULE}))
+    non_empty_from = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        non_empty_from[i] = non_empty_from[i + 1] + (kinds[i] != EMPTY)
     drop = [kind in (FOOTER, ATTRIBUTION) for kind in kinds]
-    end, seen_text, top_quote = n, False, None
+    end, seen_text, sections, top_quote = n, False, False, None
     i = 0
     while i < end:
         kind = kinds[i]
@@ -58,11 +65,16 @@ def new_lines(lines: list[str]) -> list[str]:
                 end = i
                 break
             drop[i] = True
-        elif kind == RULE:
+        elif kind in (RULE, UNDERSCORES):
             nxt = past_rules[i + 1]
-            if seen_text and (nxt >= n or kinds[nxt] in _HISTORY):
+            footer = kind == UNDERSCORES and not sections
+            footer = footer and non_empty_from[i + 1] <= _FOOTER_LINES
+            if seen_text and (nxt >= n or kinds[nxt] in _HISTORY or footer):
                 end = i
                 break
+            drop[i] = kind == UNDERSCORES and not seen_text
+            # Underscores that did not end the message separate sections; so do later ones.
+            sections = sections or (kind == UNDERSCORES and seen_text)
         elif kind == ATTRIBUTION:
             last = spans.get(i, i)
             first_after = blank_or_footer[last + 1]
@@ -80,9 +92,10 @@ def new_lines(lines: list[str]) -> list[str]:
         # Bottom-posting: "On ... wrote:" + its quote on top, the answer below it only.
         drop[top_quote[0] : top_quote[1]] = [True] * (top_quote[1] - top_quote[0])
     kept = [i for i in range(end) if not drop[i]]
-    if any(kinds[i] == TEXT for i in kept):
-        while kept and kinds[kept[-1]] in (EMPTY, QUOTE, RULE):
-            kept.pop()
+    if not any(kinds[i] == TEXT for i in kept):
+        return []  # only quotes and decoration: the sender wrote nothing we can tell apart
+    while kinds[kept[-1]] in (EMPTY, QUOTE, RULE, UNDERSCORES):
+        kept.pop()
     return [lines[i] for i in kept]
 
 

@@ -15,13 +15,15 @@ _RULE_CHARS = "-_=*~+#—ᐧ"
 
 
 def is_signature_delimiter(line: str) -> bool:
-    """``-- `` (RFC 3676, often sent without its space) or a rule of underscores.
+    """``-- `` (RFC 3676, often sent without its space): everything below is a signature."""
+    return line.strip() == "--"
 
-    Underscores are what Outlook draws above the quoted header and what Mailman puts above
-    its list footer, so everything below them is never new text.
-    """
+
+def is_underscore_rule(line: str) -> bool:
+    """A rule of underscores: what Outlook draws above the quoted header and Mailman above
+    its list footer, but also what newsletters draw between sections."""
     stripped = line.strip()
-    return stripped == "--" or (len(stripped) >= 2 and stripped.strip("_") == "")
+    return len(stripped) >= 2 and stripped.strip("_") == ""
 
 
 def is_rule(line: str) -> bool:

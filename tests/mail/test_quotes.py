@@ -242,6 +242,17 @@ def test_markdown_rule_inside_the_message_keeps_what_follows() -> None:
     assert visible_text(reply) == reply.strip()
 
 
+def test_underscore_rules_between_newsletter_sections_keep_the_sections() -> None:
+    sections = [f"Section {n}\n" + "Some news.\n" * 4 for n in range(4)]
+    newsletter = "\n____________________\n".join(sections)
+    assert visible_text(newsletter) == newsletter.strip()
+
+
+def test_underscore_rule_above_a_list_footer() -> None:
+    reply = "Use the API.\n\n_______________\nusers mailing list\nusers@lists.example.org\n"
+    assert visible_text(reply) == "Use the API."
+
+
 def test_sentence_that_starts_like_a_footer_is_kept() -> None:
     reply = "Here is another email\n\nSent from my desk, is much easier then my mobile phone."
     assert visible_text(reply) == reply
