@@ -13,12 +13,10 @@ from typing import IO
 
 import click
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from sqlalchemy import func, select
 
 from admin_cli.context import runtime
 from admin_cli.output import err_console, json_line
-from gateway.export import iter_ticket_records
-from schema.models import Ticket
+from gateway.export import count_ticket_records, iter_ticket_records
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -60,10 +58,7 @@ def export(since: datetime | None, output: IO[str]) -> None:
     console = err_console()
     count = 0
     with runtime().sessions() as session:
-        total_query = select(func.count(Ticket.id))
-        if since is not None:
-            total_query = total_query.where(Ticket.updated_at >= since)
-        total = session.scalar(total_query) or 0
+        total = count_ticket_records(session, since)
         progress = Progress(
             SpinnerColumn(),
             TextColumn("exporting"),

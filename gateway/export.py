@@ -39,9 +39,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.agents import get_agent
@@ -51,6 +51,7 @@ from schema.models import Agent, AuditEvent, Message, SlaPolicy, Ticket, TicketT
 from schema.models.tickets import STATUSES, format_reference
 
 BATCH_SIZE = 500
+_S = TypeVar("_S", bound=Select[Any])
 
 
 def iso(value: datetime | None) -> str | None:
@@ -140,14 +141,22 @@ def iter_ticket_records(
         query: Select[tuple[Ticket]] = (
             select(Ticket).where(Ticket.id > last_id).order_by(Ticket.id).limit(batch_size)
         )
-        if since is not None:
-            query = query.where(Ticket.updated_at >= since)
+        query = _changed_since(query, since)
         batch = list(session.scalars(query).unique())
         if not batch:
             return
         last_id = batch[-1].id
         yield from _records(session, batch)
         session.expunge_all()
+
+
+def count_ticket_records(session: Session, since: datetime | None = None) -> int:
+    """How many records :func:`iter_ticket_records` yields for ``since`` (for progress)."""
+    return session.scalar(_changed_since(select(func.count(Ticket.id)), since)) or 0
+
+
+def _changed_since(query: _S, since: datetime | None) -> _S:
+    return query if since is None else query.where(Ticket.updated_at >= since)
 
 
 def _records(session: Session, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:

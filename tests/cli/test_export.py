@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway import audit, queues, tickets
 from gateway.contacts import contact_for_email
-from gateway.export import iter_ticket_records, ticket_record
+from gateway.export import count_ticket_records, iter_ticket_records, ticket_record
 from gateway.runtime import Runtime
 from gateway.tickets import NewMessage
 from tests.cli.conftest import Ticketgw, assert_ok
@@ -110,5 +110,7 @@ def test_iteration_is_batched_and_keeps_memory_flat(runtime: Runtime) -> None:
         assert largest_identity_map < 60
         with_since = list(iter_ticket_records(session, T0 + timedelta(minutes=100), batch_size=7))
         assert [r["reference"] for r in with_since] == [f"T-{i:06d}" for i in range(101, 121)]
+        assert count_ticket_records(session) == 120
+        assert count_ticket_records(session, T0 + timedelta(minutes=100)) == 20
         ticket = tickets.get_ticket(session, "T-000001")
         assert ticket_record(session, ticket) == next(iter_ticket_records(session, batch_size=1))
