@@ -27,9 +27,11 @@ _VERB = (
 )
 _OPENER = r"On|Am|Le|El|Op|Em|Il|Den|Dnia|W\s+dniu|På|Dne|在"
 
-# "On <...digit...> <verb> <...>:" -- the opener and a date (any digit) make it safe to
-# join a few wrapped lines.
-_OPENER_FORM = re.compile(rf"(?:{_OPENER})\s[^\n]*?\d[^\n]*?(?<!\w)(?:{_VERB})(?!\w)[^\n]*[:：]$")
+# "On <date> <verb> <...>:" -- the opener and a date (any digit) make it safe to join a
+# few wrapped lines. Checked as separate parts: one regex with two lazy gaps backtracks
+# quadratically on a line full of digits.
+_OPENER_START = re.compile(rf"(?:{_OPENER})\s")
+_VERB_WORD = re.compile(rf"(?<!\w)(?:{_VERB})(?!\w)")
 # "<name> <verb> [am <date>]:" -- needs an address or a digit as evidence.
 _VERB_FORM = re.compile(rf"[^\n]*?(?<!\w)(?:{_VERB})(?:\s+am\s[^\n]{{1,60}})?\s*[:：]$")
 # Gmail without a verb: "2017-02-05 13:29 GMT+02:00 Name <a@b.c>:", "26.06.2014, 14:41,
@@ -37,7 +39,7 @@ _VERB_FORM = re.compile(rf"[^\n]*?(?<!\w)(?:{_VERB})(?:\s+am\s[^\n]{{1,60}})?\s*
 _DATE_START = re.compile(
     r"(?:[^\W\d]{2,12}\.?,?\s+)?\d{1,4}(?:[./\-]\d{1,2}[./\-]\d{2,4}|\s+[^\W\d]{3,12}\.?,?\s+\d{4}|年)"
 )
-_ADDRESS_END = re.compile(r"@[^\s<>]+>?\s*[:：]?$")
+_ADDRESS_END = re.compile(r"@[^\s<>@]+>?\s*[:：]?$")
 _BARE_VERB_LINE = re.compile(rf"^[>\s]*(?:{_VERB})\s*[:：]$")
 _CONTINUATION = re.compile(r"[<>]|[^\s<>]+@[^\s<>]*>|(?:" + _VERB + r")(?!\w)")
 
@@ -101,7 +103,7 @@ def attribution_start(lines: list[str], i: int) -> int | None:
         joined = _window(lines, j, i)
         if joined is None:
             return None
-        if ends_colon and _OPENER_FORM.match(joined):
+        if ends_colon and _opener_form(joined):
             return j
         if not contiguous or j < i - 2 or not _starts_cleanly(lines, j):
             continue
@@ -112,86 +114,31 @@ def attribution_start(lines: list[str], i: int) -> int | None:
     return None
 
 
+def _opener_form(joined: str) -> bool:
+    return (
+        _OPENER_START.match(joined) is not None
+        and any(ch.isdigit() for ch in joined)
+        and _VERB_WORD.search(joined) is not None
+    )
+
+
 def _has_evidence(joined: str) -> bool:
     return "@" in joined or any(ch.isdigit() for ch in joined)
 
 
-# Outlook-style header field names, lower-cased, mapped to what they mean.
-_FIELDS = {
-    "from": "from",
-    "von": "from",
-    "de": "from",
-    "van": "from",
-    "da": "from",
-    "od": "from",
-    "från": "from",
-    "fra": "from",
-    "от": "from",
-    "发件人": "from",
-    "寄件者": "from",
-    "差出人": "from",
-    "lähettäjä": "from",
-    "sent": "date",
-    "date": "date",
-    "gesendet": "date",
-    "datum": "date",
-    "envoyé": "date",
-    "enviado": "date",
-    "enviada": "date",
-    "fecha": "date",
-    "verzonden": "date",
-    "data": "date",
-    "inviato": "date",
-    "wysłano": "date",
-    "wysłane": "date",
-    "skickat": "date",
-    "sendt": "date",
-    "dato": "date",
-    "отправлено": "date",
-    "дата": "date",
-    "发送时间": "date",
-    "日期": "date",
-    "送信日時": "date",
-    "日付": "date",
-    "lähetetty": "date",
-    "to": "to",
-    "an": "to",
-    "à": "to",
-    "a": "to",
-    "para": "to",
-    "aan": "to",
-    "do": "to",
-    "till": "to",
-    "til": "to",
-    "кому": "to",
-    "收件人": "to",
-    "宛先": "to",
-    "vastaanottaja": "to",
-    "cc": "cc",
-    "kopia": "cc",
-    "kopi": "cc",
-    "копия": "cc",
-    "抄送": "cc",
-    "dw": "cc",
-    "subject": "subject",
-    "betreff": "subject",
-    "objet": "subject",
-    "asunto": "subject",
-    "onderwerp": "subject",
-    "assunto": "subject",
-    "oggetto": "subject",
-    "temat": "subject",
-    "ämne": "subject",
-    "emne": "subject",
-    "тема": "subject",
-    "主题": "subject",
-    "主旨": "subject",
-    "件名": "subject",
-    "aihe": "subject",
-    "reply-to": "reply-to",
-    "risposta": "reply-to",
-    "antwort an": "reply-to",
+_FIELD_NAMES = {
+    "from": "from, von, de, van, da, od, från, fra, от, 发件人, 寄件者, 差出人, lähettäjä",
+    "date": "sent, date, gesendet, datum, envoyé, enviado, enviada, fecha, verzonden, data, "
+    "inviato, wysłano, wysłane, skickat, sendt, dato, отправлено, дата, 发送时间, 日期, "
+    "送信日時, 日付, lähetetty",
+    "to": "to, an, à, a, para, aan, do, till, til, кому, 收件人, 宛先, vastaanottaja",
+    "cc": "cc, kopia, kopi, копия, 抄送, dw",
+    "subject": "subject, betreff, objet, asunto, onderwerp, assunto, oggetto, temat, ämne, "
+    "emne, тема, 主题, 主旨, 件名, aihe",
+    "reply-to": "reply-to, risposta, antwort an",
 }
+# Outlook-style header field names, lower-cased, mapped to what they mean.
+_FIELDS = {name: meaning for meaning, names in _FIELD_NAMES.items() for name in names.split(", ")}
 _FIELD_LINE = re.compile(r"\s*\*{0,2}([^\W\d][\w\- ]{0,14}?)\*{0,2}\s*[:：]")
 
 

@@ -49,6 +49,10 @@ class _Renderer(HTMLParser):
         self.lines: list[str] = []
         self._buffer: list[str] = []
         self._stack: list[tuple[str, str, int]] = []  # (tag, action on close, line index)
+        # Stack positions by tag, and of quote-like entries: an end tag finds its element
+        # in O(1), so stray end tags in deep HTML cannot make the walk quadratic.
+        self._open: dict[str, list[int]] = {}
+        self._barriers: list[int] = []
         self._quote_depth = 0
         self._dropping = 0
         self._skipping = 0
@@ -94,6 +98,9 @@ class _Renderer(HTMLParser):
         if tag in _VOID:
             return
         action = "" if self._dropping else self._action(tag, {k: v or "" for k, v in attrs})
+        self._open.setdefault(tag, []).append(len(self._stack))
+        if action in _STRUCTURAL:
+            self._barriers.append(len(self._stack))
         self._stack.append((tag, action, len(self.lines)))
         if action == "drop":
             self._dropping += 1
@@ -112,19 +119,18 @@ class _Renderer(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _BLOCK:
             self._flush()
-        for open_tag, action, _ in reversed(self._stack):
-            if open_tag == tag:
-                break
-            if action in _STRUCTURAL:
-                # A stray end tag (mail HTML is rarely balanced) must not close a quote.
-                return
-        else:
+        positions = self._open.get(tag)
+        if not positions or (self._barriers and self._barriers[-1] > positions[-1]):
+            # Not open, or open only outside a quote: a stray end tag (mail HTML is rarely
+            # balanced) must not close the quote around it.
             return
-        while self._stack:
+        target = positions[-1]
+        while len(self._stack) > target:
             open_tag, action, start = self._stack.pop()
+            self._open[open_tag].pop()
+            if action in _STRUCTURAL:
+                self._barriers.pop()
             self._close(open_tag, action, start)
-            if open_tag == tag:
-                break
 
     def _close(self, tag: str, action: str, start: int) -> None:
         if action == "drop":
@@ -133,7 +139,7 @@ class _Renderer(HTMLParser):
             self._quote_depth -= 1
         elif action == "attribution":
             self._attribution = max(0, self._attribution - 1)
-        elif action == "border" and _holds_reply_header(self.lines[start:]):
+        elif action == "border" and _holds_reply_header(self.lines[start : start + 12]):
             del self.lines[start:]
             raise _Stop
         elif action == "paragraph" or (action == "line" and len(self.lines) == start):
@@ -150,7 +156,7 @@ class _Renderer(HTMLParser):
 
 
 def _holds_reply_header(lines: list[str]) -> bool:
-    kinds = {header_field(line) for line in lines[:12]}
+    kinds = {header_field(line) for line in lines}
     return "from" in kinds and len(kinds - {None}) >= 2
 
 

@@ -410,6 +410,22 @@ def test_a_long_reply_with_long_lines_stays_fast() -> None:
     assert time.perf_counter() - started < 1.0  # a guard against backtracking, not a benchmark
 
 
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Hi\n" + ("On " + "1 " * 190 + "x:\n") * 3000, None),
+        ("Hi\n" + ("2020-01-01 " + "@" * 380 + "x:\n") * 3000, None),
+        ("x", "<span><blockquote>" + "<div>" * 30_000 + "</span>" * 30_000),
+        ("x", '<div style="border-top:solid 1px">a<br>' * 30_000),
+    ],
+    ids=["digits-after-opener", "address-run", "stray-end-tags", "nested-border-blocks"],
+)
+def test_hostile_input_stays_linear(text: str, html: str | None) -> None:
+    started = time.perf_counter()
+    assert visible_text(text, html)
+    assert time.perf_counter() - started < 1.0  # quadratic code takes tens of seconds here
+
+
 def test_many_candidate_header_lines_stay_fast() -> None:
     body = "Hi\n" + "From: a\nTo: b\n" * 20_000 + "On 3 Jun 2024 x <a@b.c>\n" * 5_000
     started = time.perf_counter()
