@@ -16,20 +16,31 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import bounces, tickets
+from gateway import bounces, commands, events, tickets
 from gateway.agent_auth import verify_agent
 from gateway.agents import active_agent_addresses, find_agent
 from gateway.classify import Context, Verdict, classify
+from gateway.commands import parse_commands
 from gateway.config import Settings
 from gateway.contacts import contact_for_email
-from gateway.errors import Quarantine
+from gateway.errors import GatewayError, Quarantine
+from gateway.events import Audience, CommandFailed
 from gateway.files import save_blob
 from gateway.mail.parse import ParsedMail, parse_mail
 from gateway.queues import DEFAULT_QUEUE, get_queue, queue_for_address
 from gateway.threading import ThreadDecision, conversation_key, decide
 from gateway.tickets import NewMessage
 from gateway.tokens import split_plus
-from schema.models import Attachment, KnownMessageId, Message, Queue, QueueAddress, Ticket
+from schema.models import (
+    Agent,
+    Attachment,
+    Contact,
+    KnownMessageId,
+    Message,
+    Queue,
+    QueueAddress,
+    Ticket,
+)
 from schema.models.base import utcnow
 
 AUTOMATIC = frozenset({"auto_reply", "bounce"})
@@ -53,6 +64,7 @@ class Work:
     ticket: Ticket | None = None
     message: Message | None = None
     new_ticket: bool = False
+    held: bool = False  # the circuit breaker's: stored and threaded, nobody notified
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -164,7 +176,6 @@ def store(work: Work, env: Env) -> Work:
     msg, session = work.parsed.message, env.session
     if not work.sender:
         raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
-    agent = find_agent(session, work.sender) if work.author == "agent" else None
     # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
     contact = (
         contact_for_email(session, work.sender, msg.sender.name)
@@ -185,10 +196,46 @@ def store(work: Work, env: Env) -> Work:
             follows_up=work.thread.follows_up,
         )
         new_ticket = True
-    system = work.author == "system"
-    text = msg.text if not system else f"{work.verdict.kind.replace('_', '-')}: {msg.text}"
-    message = tickets.add_message(
-        session,
+    if work.author == "agent":
+        message = _agent_message(work, env, ticket)
+    elif work.author == "system":
+        what = work.verdict.kind.replace("_", "-")
+        message = _add(work, env, ticket, f"{what}: {msg.text}", internal=True, audience="none")
+    else:
+        audience: Audience = "agents" if work.verdict.kind == "list" else "all"
+        message = _add(work, env, ticket, msg.text, contact=contact, audience=audience)
+    for part in msg.attachments:
+        message.attachments.append(
+            Attachment(
+                filename=part.filename,
+                content_type=part.content_type,
+                size=part.size,
+                sha256=save_blob(env.settings.data_dir, part.data),
+                content_id=part.content_id,
+                inline=part.inline,
+            )
+        )
+    if work.verdict.bounce is not None:
+        bounces.record(session, work.verdict.bounce, env.now)
+    session.flush()
+    return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
+
+
+def _add(
+    work: Work,
+    env: Env,
+    ticket: Ticket,
+    text: str,
+    *,
+    internal: bool = False,
+    audience: Audience = "all",
+    contact: Contact | None = None,
+    agent: Agent | None = None,
+) -> Message:
+    assert work.parsed is not None
+    msg = work.parsed.message
+    return tickets.add_message(
+        env.session,
         ticket,
         NewMessage(
             author_kind=work.author,
@@ -199,7 +246,7 @@ def store(work: Work, env: Env) -> Work:
             subject=msg.subject,
             sender=work.sender,
             recipients=tuple(a.address for a in msg.recipients),
-            internal=system,
+            internal=internal,
             email_message_id=msg.message_id,
             in_reply_to=msg.in_reply_to[0] if msg.in_reply_to else None,
             references=msg.references,
@@ -207,25 +254,43 @@ def store(work: Work, env: Env) -> Work:
             agent=agent,
             contact=contact,
             inbox_id=work.item_id,
+            audience="none" if work.held else audience,
         ),
         now=env.now,
     )
-    for part in msg.attachments:
-        digest = save_blob(env.settings.data_dir, part.data)
-        message.attachments.append(
-            Attachment(
-                filename=part.filename,
-                content_type=part.content_type,
-                size=part.size,
-                sha256=digest,
-                content_id=part.content_id,
-                inline=part.inline,
-            )
-        )
-    if work.verdict.bounce is not None:
-        bounces.record(session, work.verdict.bounce, env.now)
-    session.flush()
-    return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
+
+
+def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
+    """A verified agent's reply: run its #commands, relay what text is left.
+
+    A reply whose commands cannot all run is kept as an internal note, relays nothing, and
+    gets the agent an error mail: half-applying what an agent typed is worse than none.
+    """
+    assert work.parsed is not None
+    agent = find_agent(env.session, work.sender)
+    assert agent is not None
+    reply = parse_commands(work.parsed.message.text)
+    mark = events.mark(env.session)
+    errors = reply.errors
+    if not errors:
+        try:
+            with env.session.begin_nested():
+                internal = reply.internal or not reply.text
+                text = reply.text or work.parsed.message.text
+                audience: Audience = "all" if reply.text else "none"
+                message = _add(
+                    work, env, ticket, text, internal=internal, agent=agent, audience=audience
+                )
+                commands.apply(env.session, ticket, agent, reply.commands)
+                return message
+        except GatewayError as exc:
+            events.rollback_to(env.session, mark)
+            errors = (str(exc),)
+    message = _add(
+        work, env, ticket, work.parsed.message.text, internal=True, agent=agent, audience="none"
+    )
+    events.emit(env.session, CommandFailed(ticket.id, agent.id, message.id, errors))
+    return message
 
 
 def _queue_for(session: Session, work: Work) -> Queue:

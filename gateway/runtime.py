@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import notify
 from gateway.config import Settings, ensure_secret_key, load_settings
 from gateway.errors import GatewayError
 from gateway.queues import ensure_default_queue
@@ -29,8 +30,10 @@ class Runtime:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """One unit of work; the notifications its changes cause are written before commit."""
         with db.transaction(self.sessions) as session:
             yield session
+            notify.flush(session, self.settings)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway import audit
+from gateway import audit, events
 from gateway.agents import get_agent
 from gateway.errors import IllegalTransition, InvalidInput, NotFound
+from gateway.events import Audience, MessageAdded, StatusChanged
 from gateway.queues import check_priority, get_queue
 from gateway.sla import deadlines
 from schema.models import Agent, Contact, KnownMessageId, Message, Queue, Ticket, TicketTag
@@ -58,6 +59,7 @@ class NewMessage:
     agent: Agent | None = None
     contact: Contact | None = None
     inbox_id: int | None = None
+    audience: Audience = "all"
 
 
 def parse_reference(reference: str) -> int:
@@ -116,6 +118,7 @@ def add_message(
     now = now or utcnow()
     if ticket.status == "closed" and new.author_kind == "customer":
         raise IllegalTransition(f"{ticket.reference} is closed: open a follow-up ticket instead")
+    earlier = session.scalar(select(Message.id).where(Message.ticket_id == ticket.id).limit(1))
     message = Message(
         ticket_id=ticket.id,
         direction="out" if new.author_kind == "agent" else "in",
@@ -154,6 +157,7 @@ def add_message(
             _set_status(session, ticket, "open", actor, now)
     audit.record(session, ticket, actor, "note" if new.internal else "message", new=message.id)
     ticket.updated_at = now
+    events.emit(session, MessageAdded(ticket.id, message.id, earlier is None, new.audience))
     return message
 
 
@@ -222,6 +226,7 @@ def _set_status(session: Session, ticket: Ticket, status: str, actor: str, now: 
         ticket.resolved_at = None
     deadlines.on_status_change(session, ticket, old, status, now)
     audit.record(session, ticket, actor, "status", old, status)
+    events.emit(session, StatusChanged(ticket.id, old, status, actor))
 
 
 def assign(session: Session, ticket: Ticket, agent_email: str | None, *, actor: str) -> Ticket:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import events, notify
 from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
@@ -67,6 +68,7 @@ def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
         with session.begin_nested():
             work = _run(work, env, item, trace)
     except Exception as exc:
+        events.discard(session)  # the changes that caused them were rolled back
         item.status, item.failed_step = "failed", trace[-1] if trace else "parse"
         item.reason = (
             f"{type(exc).__name__}: {exc}"[:2000] if not isinstance(exc, Quarantine) else str(exc)
@@ -84,6 +86,8 @@ def _run(work: Work, env: Env, item: InboxItem, trace: list[str]) -> Work:
         work = step(work, env)
         if step is parse:
             work = _note_sender(work, env, item)
+    trace.append("notify")
+    notify.flush(env.session, env.settings)
     verdict, thread = work.verdict, work.thread
     assert verdict is not None
     assert thread is not None
@@ -108,7 +112,7 @@ def _note_sender(work: Work, env: Env, item: InboxItem) -> Work:
     if reason is None:
         return work
     item.held = True
-    return replace(work, notes=(*work.notes, reason))
+    return replace(work, held=True, notes=(*work.notes, reason))
 
 
 def _outcome(item: InboxItem, work: Work) -> Outcome:

@@ -100,7 +100,7 @@ def test_bounce_of_our_notification_marks_row_and_address(runtime: Runtime, inge
     outcome = ingest(dsn)
     assert (outcome.kind, outcome.ticket) == ("bounce", first.ticket)
     with runtime.sessions() as s:
-        row = s.scalars(select(OutboxItem)).one()
+        row = s.scalars(select(OutboxItem).where(OutboxItem.idempotency_key == "ack-1")).one()
         assert row.delivery_status == "bounced"
         assert "5.1.1" in (row.last_error or "")
         identity = s.scalars(select(ContactIdentity)).one()

@@ -1,0 +1,69 @@
+"""Ticket events: what happened in a transaction, for the notifications it causes.
+
+Domain operations record events on the session as they change tickets; before the
+transaction commits, :func:`gateway.notify.flush` turns them into outbox rows. So every
+change that someone should hear about becomes its notifications in the same transaction,
+whichever code path (listener, CLI, worker) made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+_KEY = "ticketgw.events"
+
+# all: everyone who should hear of it; agents: no automatic answer to the customer
+# (list mail); none: stored only (held by the circuit breaker, automatic mail).
+Audience = Literal["all", "agents", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded:
+    ticket_id: int
+    message_id: int
+    first: bool
+    audience: Audience = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    ticket_id: int
+    old: str
+    new: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFailed:
+    ticket_id: int
+    agent_id: int
+    message_id: int
+    errors: tuple[str, ...]
+
+
+Event = MessageAdded | StatusChanged | CommandFailed
+
+
+def emit(session: Session, event: Event) -> None:
+    session.info.setdefault(_KEY, []).append(event)
+
+
+def drain(session: Session) -> list[Event]:
+    """The events recorded so far, removing them from the session."""
+    return session.info.pop(_KEY, [])
+
+
+def discard(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def mark(session: Session) -> int:
+    """A position to roll back to when a savepoint holding later events is rolled back."""
+    return len(session.info.get(_KEY, []))
+
+
+def rollback_to(session: Session, position: int) -> None:
+    del session.info.setdefault(_KEY, [])[position:]

@@ -1,0 +1,270 @@
+"""Who hears about what: ticket events become outbox rows, before the transaction commits.
+
+- new ticket: an acknowledgement to the customer (at most ``ACKS_PER_HOUR`` per address,
+  never to a bouncing address, never for list mail) and a notification to the assignee,
+  else the queue's active members, else every active agent;
+- customer reply: the same agents;
+- agent reply: relayed to the customer on the ticket's channel; an internal note goes to
+  the other agents on the ticket instead, never to the customer;
+- resolved or closed: a mail to the customer saying how to reopen;
+- an agent command that failed: an error mail to that agent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway import events
+from gateway.config import Settings
+from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
+from gateway.outbox import Recipient, enqueue_email, enqueue_sms, support_address_of, ticket_vars
+from schema.models import Agent, Message, OutboxItem, Ticket
+from schema.models.base import utcnow
+
+ACKS_PER_HOUR = 5
+
+
+def flush(session: Session, settings: Settings) -> int:
+    """Turn the session's pending events into outbox rows; returns how many rows."""
+    written = 0
+    for event in events.drain(session):
+        written += _handle(session, settings, event)
+    return written
+
+
+def _handle(session: Session, settings: Settings, event: Event) -> int:
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None:
+        return 0
+    if isinstance(event, MessageAdded):
+        return _on_message(session, settings, ticket, event)
+    if isinstance(event, StatusChanged):
+        return _on_status(session, settings, ticket, event)
+    if isinstance(event, CommandFailed):
+        return _on_command_failed(session, settings, ticket, event)
+    return 0
+
+
+def _on_message(session: Session, settings: Settings, ticket: Ticket, event: MessageAdded) -> int:
+    message = session.get(Message, event.message_id)
+    if message is None or event.audience == "none":
+        return 0
+    support = support_address_of(ticket, settings)
+    rows = 0
+    if message.author_kind == "customer":
+        if event.first and event.audience == "all":
+            rows += _ack(session, settings, ticket, message)
+        template = "new_ticket" if event.first else "customer_reply"
+        for agent in _agents_for(session, ticket):
+            recipient = Recipient.agent(agent)
+            rows += _email(session, settings, ticket, recipient, template, message, support)
+    elif message.author_kind == "agent" and message.internal:
+        author = session.get(Agent, message.author_agent_id) if message.author_agent_id else None
+        for agent in _agents_for(session, ticket, exclude=author, involved=True):
+            recipient = Recipient.agent(agent)
+            rows += _email(
+                session,
+                settings,
+                ticket,
+                recipient,
+                "internal_note",
+                message,
+                support,
+                agent=author,
+            )
+    elif message.author_kind == "agent":
+        author = session.get(Agent, message.author_agent_id) if message.author_agent_id else None
+        rows += _to_customer(
+            session, settings, ticket, "agent_reply", message, agent=author, automatic=False
+        )
+    return rows
+
+
+def _on_status(session: Session, settings: Settings, ticket: Ticket, event: StatusChanged) -> int:
+    if event.new not in {"resolved", "closed"} or ticket.merged_into_id is not None:
+        return 0
+    key = f"{event.new}:{ticket.id}:{event.old}>{event.new}:{_count(session, ticket, event.new)}"
+    return _to_customer(
+        session,
+        settings,
+        ticket,
+        event.new,
+        None,
+        key=key,
+        extra={"status": {"old": event.old, "new": event.new}},
+    )
+
+
+def _on_command_failed(
+    session: Session, settings: Settings, ticket: Ticket, event: CommandFailed
+) -> int:
+    agent = session.get(Agent, event.agent_id)
+    if agent is None:
+        return 0
+    error = {"command": "; ".join(event.errors), "reason": "nothing was run or relayed"}
+    vars = ticket_vars(
+        ticket,
+        Recipient.agent(agent),
+        support_address=support_address_of(ticket, settings),
+        agent=agent,
+        message=session.get(Message, event.message_id),
+        error=error,
+    )
+    row = enqueue_email(
+        session,
+        settings,
+        ticket=ticket,
+        recipient=Recipient.agent(agent),
+        template="command_error",
+        vars=vars,
+        key=f"command_error:{event.message_id}",
+    )
+    return int(row is not None)
+
+
+def _email(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    recipient: Recipient,
+    template: str,
+    message: Message,
+    support: str,
+    agent: Agent | None = None,
+) -> int:
+    vars = ticket_vars(ticket, recipient, support_address=support, agent=agent, message=message)
+    row = enqueue_email(
+        session,
+        settings,
+        ticket=ticket,
+        recipient=recipient,
+        template=template,
+        vars=vars,
+        key=f"{template}:{message.id}:{recipient.address}",
+    )
+    return int(row is not None)
+
+
+def _ack(session: Session, settings: Settings, ticket: Ticket, message: Message) -> int:
+    """The acknowledgement, unless this customer was acknowledged too often lately.
+
+    A customer's auto-responder in a loop with our acknowledgement would otherwise get an
+    answer per mail; five an hour is enough for a human writing several new tickets.
+    """
+    template = "sms_ack" if ticket.channel == "sms" else "ack"
+    recipient = _customer(ticket)
+    if recipient is None:
+        return 0
+    since = utcnow() - timedelta(hours=1)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(OutboxItem)
+        .where(
+            OutboxItem.recipient == recipient.address,
+            OutboxItem.template == template,
+            OutboxItem.created_at >= since,
+        )
+    )
+    if (recent or 0) >= ACKS_PER_HOUR:
+        return 0
+    return _to_customer(session, settings, ticket, template, message)
+
+
+def _to_customer(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    template: str,
+    message: Message | None,
+    *,
+    agent: Agent | None = None,
+    automatic: bool = True,
+    key: str | None = None,
+    extra: dict[str, object] | None = None,
+) -> int:
+    recipient = _customer(ticket)
+    if recipient is None:
+        return 0
+    vars = ticket_vars(
+        ticket,
+        recipient,
+        support_address=support_address_of(ticket, settings),
+        agent=agent,
+        message=message,
+        **(extra or {}),
+    )
+    key = key or f"{template}:{message.id if message else ticket.id}:{recipient.address}"
+    if ticket.channel == "sms":
+        sms_template = {"agent_reply": "sms_agent_reply"}.get(template, template)
+        if not sms_template.startswith("sms_"):
+            return 0  # status mails have no SMS form: the agent's own words say it
+        row = enqueue_sms(
+            session,
+            settings,
+            ticket=ticket,
+            recipient=recipient,
+            template=sms_template,
+            vars=vars,
+            key=key,
+        )
+    else:
+        row = enqueue_email(
+            session,
+            settings,
+            ticket=ticket,
+            recipient=recipient,
+            template=template,
+            vars=vars,
+            key=key,
+            automatic=automatic,
+        )
+    return int(row is not None)
+
+
+def _customer(ticket: Ticket) -> Recipient | None:
+    """The customer's address on the ticket's channel; None if opted out or bouncing."""
+    kind = "phone" if ticket.channel == "sms" else "email"
+    identity = ticket.contact.identity(kind)
+    if identity is None or identity.sms_opted_out_at is not None:
+        return None
+    if identity.bouncing_since is not None:
+        return None
+    return Recipient.contact(ticket.contact, identity.value)
+
+
+def _agents_for(
+    session: Session, ticket: Ticket, *, exclude: Agent | None = None, involved: bool = False
+) -> list[Agent]:
+    """The assignee, else the queue's active members, else every active agent.
+
+    With ``involved`` (internal notes), agents who wrote on the ticket count too.
+    """
+    chosen: list[Agent] = []
+    if ticket.assignee is not None and ticket.assignee.active:
+        chosen.append(ticket.assignee)
+    if involved:
+        authors = session.scalars(
+            select(Agent)
+            .join(Message, Message.author_agent_id == Agent.id)
+            .where(Message.ticket_id == ticket.id, Agent.active.is_(True))
+        ).unique()
+        chosen.extend(a for a in authors if a not in chosen)
+    if not chosen:
+        chosen = [a for a in ticket.queue.members if a.active]
+    if not chosen:
+        chosen = list(session.scalars(select(Agent).where(Agent.active.is_(True))))
+    return [a for a in chosen if exclude is None or a.id != exclude.id]
+
+
+def _count(session: Session, ticket: Ticket, template: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(OutboxItem.ticket_id == ticket.id, OutboxItem.template == template)
+        )
+        or 0
+    )

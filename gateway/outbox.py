@@ -1,0 +1,194 @@
+"""Writing outbox rows: one per notification, in the transaction of the change.
+
+The row carries everything the sender needs and nothing it must look up again: the
+recipient, the template and its variables, and the exact headers (our Message-ID, the
+signed Reply-To, the In-Reply-To/References that continue the recipient's own thread).
+The Message-ID is recorded as ours at once, so a reply threads even before we sent it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.mail.quotes import REPLY_MARKER
+from gateway.tickets import remember_message_id
+from gateway.tokens import ReplyToken, token_address
+from schema.models import Agent, Contact, KnownMessageId, Message, OutboxItem, Ticket
+
+LOOP_MARKER = "ticket-gateway"
+_MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a notification goes to, and as which participant their replies count."""
+
+    address: str  # email address or E.164 number
+    name: str
+    kind: str  # contact | agent
+    participant_id: int
+    locale: str | None = None
+
+    @classmethod
+    def agent(cls, agent: Agent) -> Recipient:
+        return cls(agent.email, agent.name, "agent", agent.id)
+
+    @classmethod
+    def contact(cls, contact: Contact, address: str) -> Recipient:
+        return cls(address, contact.name, "contact", contact.id, contact.language)
+
+
+def ticket_vars(
+    ticket: Ticket,
+    recipient: Recipient,
+    *,
+    support_address: str,
+    agent: Agent | None = None,
+    message: Message | None = None,
+    **extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The template variables of docs/notifications.md: every key present, null if unused."""
+    customer_address = next((i.value for i in ticket.contact.identities), "")
+    author = agent if agent is not None else ticket.assignee
+    return {
+        "ticket": {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "queue": ticket.queue.name,
+        },
+        "recipient": {"name": recipient.name, "address": recipient.address},
+        "customer": {"name": ticket.contact.name, "address": customer_address},
+        "agent": {"name": author.name, "email": author.email} if author else None,
+        "message": (
+            {
+                "text": message.visible_text,
+                "author": message.author_kind,
+                "channel": message.channel,
+            }
+            if message is not None
+            else None
+        ),
+        "status": extra.get("status"),
+        "sla": extra.get("sla"),
+        "error": extra.get("error"),
+        "support_address": support_address,
+        "reply_marker": REPLY_MARKER,
+    }
+
+
+def _message_vars(message: Message | None) -> dict[str, str] | None:
+    if message is None:
+        return None
+    return {"text": message.visible_text, "author": message.author_kind, "channel": message.channel}
+
+
+def support_address_of(ticket: Ticket, settings: Settings) -> str:
+    addresses = ticket.queue.addresses
+    return addresses[0].address if addresses else settings.support_address[0]
+
+
+def _thread_ids(session: Session, ticket: Ticket, recipient: Recipient) -> list[str]:
+    """Message-IDs of this ticket that the recipient has seen, oldest first."""
+    seen_in = select(Message.email_message_id, Message.created_at).where(
+        Message.ticket_id == ticket.id,
+        Message.email_message_id.is_not(None),
+        Message.sender == recipient.address,
+    )
+    seen_out = select(KnownMessageId.message_id, KnownMessageId.created_at).where(
+        KnownMessageId.ticket_id == ticket.id,
+        KnownMessageId.outbound.is_(True),
+        KnownMessageId.recipient == recipient.address,
+    )
+    rows = session.execute(seen_in.union_all(seen_out).order_by("created_at")).all()
+    ids = list(dict.fromkeys(r[0] for r in rows if r[0]))
+    return ids if len(ids) <= _MAX_REFERENCES else [ids[0], *ids[-(_MAX_REFERENCES - 1) :]]
+
+
+def enqueue_email(
+    session: Session,
+    settings: Settings,
+    *,
+    ticket: Ticket,
+    recipient: Recipient,
+    template: str,
+    vars: Mapping[str, Any],
+    key: str,
+    automatic: bool = True,
+) -> OutboxItem | None:
+    """Add one email notification; ``None`` when ``key`` was already used (same event)."""
+    support = support_address_of(ticket, settings)
+    message_id = f"{ticket.reference}.{secrets.token_hex(8)}@{settings.message_id_domain}"
+    token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
+    headers = {
+        "Message-ID": f"<{message_id}>",
+        "Reply-To": token_address(settings.secret_key, support, token),
+        "X-Loop": LOOP_MARKER,
+    }
+    thread = _thread_ids(session, ticket, recipient)
+    if thread:
+        headers["In-Reply-To"] = f"<{thread[-1]}>"
+        headers["References"] = " ".join(f"<{i}>" for i in thread)
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied"
+    name = "Support" if ticket.queue.name == "default" else f"{ticket.queue.name} support"
+    context = {"vars": dict(vars), "headers": headers, "from": f"{name} <{support}>"}
+    row = _insert(session, "email", recipient, template, context, ticket, message_id, key)
+    if row is not None:
+        remember_message_id(session, message_id, ticket, outbound=True, recipient=recipient.address)
+    return row
+
+
+def enqueue_sms(
+    session: Session,
+    settings: Settings,
+    *,
+    ticket: Ticket,
+    recipient: Recipient,
+    template: str,
+    vars: Mapping[str, Any],
+    key: str,
+) -> OutboxItem | None:
+    sender = ticket.queue.sms_number or settings.twilio_from or ""
+    context = {"vars": dict(vars), "headers": {}, "from": sender}
+    return _insert(session, "sms", recipient, template, context, ticket, None, key)
+
+
+def _insert(
+    session: Session,
+    channel: str,
+    recipient: Recipient,
+    template: str,
+    context: dict[str, Any],
+    ticket: Ticket,
+    message_id: str | None,
+    key: str,
+) -> OutboxItem | None:
+    if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
+        return None
+    row = OutboxItem(
+        channel=channel,
+        recipient=recipient.address,
+        template=template,
+        locale=recipient.locale,
+        context=context,
+        ticket_id=ticket.id,
+        email_message_id=message_id,
+        idempotency_key=key,
+        status="pending",
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None  # a concurrent transaction wrote the same event first
+    return row
