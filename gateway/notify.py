@@ -242,21 +242,23 @@ def _agents_for(
 
     With ``involved`` (internal notes), agents who wrote on the ticket count too.
     """
-    chosen: list[Agent] = []
-    if ticket.assignee is not None and ticket.assignee.active:
-        chosen.append(ticket.assignee)
+
+    def others(agents: list[Agent]) -> list[Agent]:
+        return [a for a in agents if a.active and (exclude is None or a.id != exclude.id)]
+
+    chosen = others([ticket.assignee] if ticket.assignee is not None else [])
     if involved:
         authors = session.scalars(
             select(Agent)
             .join(Message, Message.author_agent_id == Agent.id)
-            .where(Message.ticket_id == ticket.id, Agent.active.is_(True))
+            .where(Message.ticket_id == ticket.id)
         ).unique()
-        chosen.extend(a for a in authors if a not in chosen)
+        chosen += [a for a in others(list(authors)) if a not in chosen]
     if not chosen:
-        chosen = [a for a in ticket.queue.members if a.active]
+        chosen = others(list(ticket.queue.members))
     if not chosen:
-        chosen = list(session.scalars(select(Agent).where(Agent.active.is_(True))))
-    return [a for a in chosen if exclude is None or a.id != exclude.id]
+        chosen = others(list(session.scalars(select(Agent).order_by(Agent.email))))
+    return chosen
 
 
 def _count(session: Session, ticket: Ticket, template: str) -> int:

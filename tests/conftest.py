@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gateway.config import load_settings
+from gateway.inbound.process import Outcome, ingest_batch
 from gateway.runtime import Runtime, open_runtime
 from schema import db
 from schema.models import Base
@@ -26,6 +28,8 @@ from schema.models import Base
 BACKEND = os.environ.get("TICKETGW_TEST_DATABASE", "sqlite")
 PG_SERVER_URL = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+Ingest = Callable[..., Outcome]
 
 
 def pytest_report_header() -> str:
@@ -108,3 +112,16 @@ def session(runtime: Runtime) -> Iterator[Session]:
     """A session whose work the test commits itself (or not)."""
     with runtime.sessions() as s:
         yield s
+
+
+@pytest.fixture
+def ingest(runtime: Runtime) -> Ingest:
+    """Store and process one mail (bytes or EmailMessage) in its own transaction."""
+
+    def run(mail: bytes | EmailMessage, source: str = "test") -> Outcome:
+        raw = mail if isinstance(mail, bytes) else mail.as_bytes()
+        with runtime.transaction() as session:
+            [outcome] = ingest_batch(session, runtime.settings, [(raw, source)])
+        return outcome
+
+    return run

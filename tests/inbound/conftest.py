@@ -1,31 +1,14 @@
-"""Fixtures for the inbound side: feed a mail through the pipeline, or run the listener."""
+"""Fixtures for the inbound side: the real listener on a free port."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from email.message import EmailMessage
+from collections.abc import Iterator
 
 import pytest
 
 from gateway.config import load_settings
-from gateway.inbound.process import Outcome, ingest_batch
-from gateway.runtime import Runtime, open_runtime
+from gateway.runtime import open_runtime
 from gateway.server import BackgroundGateway, Gateway
-
-Ingest = Callable[..., Outcome]
-
-
-@pytest.fixture
-def ingest(runtime: Runtime) -> Ingest:
-    """Store and process one mail (bytes or EmailMessage) in its own transaction."""
-
-    def run(mail: bytes | EmailMessage, source: str = "test") -> Outcome:
-        raw = mail if isinstance(mail, bytes) else mail.as_bytes()
-        with runtime.transaction() as session:
-            [outcome] = ingest_batch(session, runtime.settings, [(raw, source)])
-        return outcome
-
-    return run
 
 
 @pytest.fixture

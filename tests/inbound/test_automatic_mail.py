@@ -12,7 +12,7 @@ from gateway.runtime import Runtime
 from gateway.tokens import ReplyToken, token_address
 from schema.models import ContactIdentity, InboxItem, OutboxItem, Ticket
 from schema.models.base import utcnow
-from tests.inbound.conftest import Ingest
+from tests.conftest import Ingest
 from tests.inbound.mails import new_request, reply
 
 AUTO_HEADERS = [

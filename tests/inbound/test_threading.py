@@ -12,7 +12,7 @@ from gateway.queues import add_queue
 from gateway.runtime import Runtime
 from gateway.tokens import ReplyToken, token_address
 from schema.models import InboxItem, Message, Ticket
-from tests.inbound.conftest import Ingest
+from tests.conftest import Ingest
 from tests.inbound.mails import STYLES, new_request, reply, thread_index
 
 
