@@ -104,9 +104,7 @@ class InboxHandler:
         envelope.rcpt_tos.append(address)
         return OK
 
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if not envelope.rcpt_tos:
             return NO_RECIPIENTS
         raw = envelope.original_content or b""
