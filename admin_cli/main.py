@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from admin_cli import agents, config_cmd, db_cmd, demo, queues, slas, tickets
+from admin_cli import agents, config_cmd, db_cmd, demo, queues, slas, templates_cmd, tickets
 from gateway.errors import GatewayError
 
 
@@ -59,6 +59,7 @@ for group in (
     queues.queues,
     slas.sla,
     tickets.tickets,
+    templates_cmd.templates,
     demo.demo,
 ):
     cli.add_command(group)
