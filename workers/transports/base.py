@@ -1,0 +1,52 @@
+"""The delivery boundary: one method, ``send(message) -> provider_id``, and its failures.
+
+Every outside service we deliver through (an SMTP relay, Twilio) is a :class:`Transport`.
+It either returns the provider's id for the accepted message or raises one of the two
+failures below, which take different roads: a :class:`TemporaryFailure` puts the outbox row
+back to ``pending`` with a backoff, a :class:`PermanentFailure` parks it as ``failed`` at once.
+The failures are :class:`~gateway.errors.GatewayError` subclasses, so there is still one
+exception hierarchy; they live here because only delivery raises them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from gateway.errors import GatewayError
+
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+class DeliveryError(GatewayError):
+    """A message could not be handed to the provider; ``str(err)`` becomes ``last_error``."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later: 4xx replies, timeouts, refused connections, HTTP 429/5xx."""
+
+
+class PermanentFailure(DeliveryError):
+    """Trying again cannot help: 5xx replies, invalid numbers, broken templates."""
+
+
+class NotConfigured(PermanentFailure):
+    """The channel has no provider configured; the message names the setting to set."""
+
+
+class Transport(Protocol[M_contra]):
+    """Hands one message to a provider and returns the provider's id for it."""
+
+    def send(self, message: M_contra) -> str: ...
+
+    def close(self) -> None:
+        """Release connections held for reuse (called when a worker thread ends)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    """One text message, ready for the provider."""
+
+    to: str
+    sender: str
+    body: str
