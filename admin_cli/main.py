@@ -13,7 +13,20 @@ from typing import IO, Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from admin_cli import agents, config_cmd, db_cmd, demo, queues, slas, templates_cmd, tickets
+from admin_cli import (
+    agents,
+    config_cmd,
+    db_cmd,
+    demo,
+    mail_cmd,
+    outbox_cmd,
+    queues,
+    serve_cmd,
+    slas,
+    templates_cmd,
+    tickets,
+    worker_cmd,
+)
 from gateway.errors import GatewayError
 
 
@@ -60,7 +73,11 @@ for group in (
     slas.sla,
     tickets.tickets,
     templates_cmd.templates,
+    mail_cmd.mail,
+    serve_cmd.serve,
     demo.demo,
+    outbox_cmd.outbox,
+    worker_cmd.worker,
 ):
     cli.add_command(group)
 

@@ -92,6 +92,11 @@ def _message_vars(message: Message | None) -> dict[str, str] | None:
     return {"text": message.visible_text, "author": message.author_kind, "channel": message.channel}
 
 
+def new_message_id(ticket: Ticket, domain: str) -> str:
+    """A Message-ID of ours; gateway.classify.loop recognises exactly this form."""
+    return f"{ticket.reference}.{secrets.token_hex(8)}@{domain}"
+
+
 def support_address_of(ticket: Ticket, settings: Settings) -> str:
     addresses = ticket.queue.addresses
     return addresses[0].address if addresses else settings.support_address[0]
@@ -127,7 +132,7 @@ def enqueue_email(
 ) -> OutboxItem | None:
     """Add one email notification; ``None`` when ``key`` was already used (same event)."""
     support = support_address_of(ticket, settings)
-    message_id = f"{ticket.reference}.{secrets.token_hex(8)}@{settings.message_id_domain}"
+    message_id = new_message_id(ticket, settings.message_id_domain)
     token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
     headers = {
         "Message-ID": f"<{message_id}>",

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.inbound.processor import InboxProcessor
@@ -47,12 +48,14 @@ class Gateway:
         self.executor.shutdown(wait=True)
 
 
-def serve(runtime: Runtime) -> None:
+def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM; pending inbox items are picked up on the next start."""
 
     async def main() -> None:
         gateway = Gateway(runtime)
         await gateway.start()
+        if on_started is not None:
+            on_started(gateway)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,8 +11,15 @@ if it quotes bounce wording (our notifications may quote anything), so it is a l
 
 from __future__ import annotations
 
+import re
+
 from gateway.classify.verdict import Context, Verdict
 from gateway.classify.view import MailView, strip_angles
+
+# The form of the Message-IDs we write (gateway.outbox.new_message_id): a ticket reference
+# and 16 hex digits. The domain alone is not enough: in an internal helpdesk the
+# customers' own mail servers use the very domain of the support address.
+_OURS = re.compile(r"^T-\d+\.[0-9a-f]{16}@", re.IGNORECASE)
 
 
 def check(mail: MailView, ctx: Context) -> Verdict | None:
@@ -23,8 +30,8 @@ def check(mail: MailView, ctx: Context) -> Verdict | None:
     if domain:
         message_id = strip_angles(mail.header("message-id"))
         # exact domain only: "<1234@not_matching.ours>" is somebody else's id
-        if message_id.rpartition("@")[2].lower() == domain:
-            return Verdict("loop", f"Message-ID on our domain {domain}")
+        if _OURS.match(message_id) and message_id.rpartition("@")[2].lower() == domain:
+            return Verdict("loop", f"Message-ID is one of ours ({message_id})")
     if ctx.sender and ctx.sender in ctx.support_addresses:
         return Verdict("loop", f"From is our support address {ctx.sender}")
     return None

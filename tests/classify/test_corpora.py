@@ -326,7 +326,10 @@ def test_zammad_auto_response_headers(case: dict[str, Any] | None) -> None:
     if case is None:
         require_corpus("zammad", "expected_extra.json")
         return
-    headers = case["headers"].replace("{our_fqdn}", "tickets.help.example.org")
+    # Zammad's own Message-IDs are "<number@fqdn>"; ours are "<T-n.hex@domain>", and only
+    # that form counts as ours (customers of an internal helpdesk share the domain).
+    headers = case["headers"].replace("<1234@{our_fqdn}>", "<T-000001.0123456789abcdef@{our_fqdn}>")
+    headers = headers.replace("{our_fqdn}", "tickets.help.example.org")
     raw = f"From: me@example.com\nTo: customer@example.com\nSubject: {case['subject']}\n"
     raw += (headers + "\n" if headers else "") + "\nSome Text"
     verdict = classify_bytes(raw.encode(), loop_marker="yes" if "X-Loop" in headers else "x")

@@ -104,10 +104,14 @@ def test_header_and_subject_rules(headers: str, subject: str, kind: str) -> None
     assert verdict.reason
 
 
-def test_loop_by_message_id_domain_is_exact() -> None:
-    raw = mail(subject="x").replace(b"abc@mail.example.com", f"1@{OUR_DOMAIN}".encode())
+def test_loop_by_message_id_needs_our_form_on_our_exact_domain() -> None:
+    ours = "T-000042.0123456789abcdef"
+    raw = mail(subject="x").replace(b"abc@mail.example.com", f"{ours}@{OUR_DOMAIN}".encode())
     assert classify_bytes(raw).kind == "loop"
-    raw = mail(subject="x").replace(b"abc@mail.example.com", f"1@x.{OUR_DOMAIN}".encode())
+    raw = mail(subject="x").replace(b"abc@mail.example.com", f"{ours}@x.{OUR_DOMAIN}".encode())
+    assert classify_bytes(raw).kind == "customer"
+    # A colleague on the support address's own domain (an internal helpdesk) is a customer.
+    raw = mail(subject="x").replace(b"abc@mail.example.com", f"1@{OUR_DOMAIN}".encode())
     assert classify_bytes(raw).kind == "customer"
 
 
@@ -160,7 +164,8 @@ def test_bounce_of_our_mail_is_a_bounce_not_a_loop() -> None:
 
 def test_our_own_mail_coming_back_is_a_loop_even_with_bounce_wording() -> None:
     raw = DSN.format(action="failed", status="5.1.1").replace(
-        "Message-ID: <dsn1@mx.example.net>", "Message-ID: <x@tickets.help.example.org>"
+        "Message-ID: <dsn1@mx.example.net>",
+        "Message-ID: <T-000007.0123456789abcdef@tickets.help.example.org>",
     )
     assert classify_bytes(raw.encode()).kind == "loop"
 
