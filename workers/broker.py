@@ -30,9 +30,10 @@ from dramatiq.brokers.stub import StubBroker
 from gateway.config import Settings
 from gateway.runtime import Runtime
 from schema.models import OutboxItem
+from schema.models.base import utcnow
 from workers.claim import claim, mark_failed, mark_retry, mark_sent
 from workers.middleware import DeliveryContext, DeliveryOptions, delivery_context
-from workers.relay import SweepLoop, enqueue_once
+from workers.relay import SweepLoop, enqueue_once, row_version
 from workers.send_email import send_email
 from workers.send_sms import send_sms
 from workers.transports.base import PermanentFailure, TemporaryFailure
@@ -117,8 +118,8 @@ def deliver(broker: dramatiq.Broker, row_id: int, sender: Sender) -> str:
         if due is None:
             log.warning("outbox %d dead: %s", row.id, reason)
             return "dead"
-        delay = max(0.0, (due - row.updated_at).total_seconds())
-        enqueue_once(broker, [(row.id, row.channel, row.attempts)], delay=delay)
+        delay = max(0.0, (due - utcnow()).total_seconds())
+        enqueue_once(broker, [(row.id, row.channel, row_version(row.attempts, due))], delay=delay)
         return "pending"
     with ctx.runtime.transaction() as session:
         mark_sent(session, row.id, provider_id)

@@ -1,9 +1,10 @@
 """The outbox relay: due ``pending`` rows become broker messages; a sweep recovers the rest.
 
 The database is the truth and the broker only transport, so anything the broker loses is
-found again here. Enqueueing is marked per (row, attempt) with a lease (a Redis ``SET NX
-PX`` key, or a dict for the in-process broker), so calling the relay often does not flood
-the queue with copies; a copy that slips through anyway is harmless, because only one
+found again here. Enqueueing is marked per row version (attempts and ``next_attempt_at``:
+every road back to ``pending`` changes one of them) with a lease (a Redis ``SET NX PX`` key,
+or a dict for the in-process broker), so calling the relay often does not flood the queue
+with copies; a copy that slips through anyway is harmless, because only one
 worker can claim a row (``workers.claim``).
 """
 
@@ -14,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dramatiq import Broker
 from dramatiq.brokers.redis import RedisBroker
@@ -32,11 +33,16 @@ _MARKS_LOCK = threading.Lock()
 LOST_WORKER = "worker lost mid-send (no outcome within the lease)"
 
 
-def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, int]], delay: float = 0) -> int:
-    """Enqueue ``(id, channel, attempts)`` rows not already enqueued within the lease."""
+def row_version(attempts: int, next_attempt_at: datetime | None) -> str:
+    """Changes whenever a row goes back to ``pending``: the key of one enqueue."""
+    return f"{attempts}:{next_attempt_at.timestamp() if next_attempt_at else 0}"
+
+
+def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, str]], delay: float = 0) -> int:
+    """Enqueue ``(id, channel, version)`` rows not already enqueued within the lease."""
     ctx = delivery_context(broker)
     ttl = delay + ctx.options.lease
-    keys = [f"enqueued:{row_id}:{attempts}" for row_id, _, attempts in rows]
+    keys = [f"enqueued:{row_id}:{version}" for row_id, _, version in rows]
     if isinstance(broker, RedisBroker):
         pipe = broker.client.pipeline(transaction=False)
         for key in keys:
@@ -69,7 +75,12 @@ def relay_pending(sessions: sessionmaker[Session], broker: Broker) -> int:
         now = utcnow()
         with sessions() as session:
             rows = session.execute(
-                select(OutboxItem.id, OutboxItem.channel, OutboxItem.attempts)
+                select(
+                    OutboxItem.id,
+                    OutboxItem.channel,
+                    OutboxItem.attempts,
+                    OutboxItem.next_attempt_at,
+                )
                 .where(
                     OutboxItem.status == "pending",
                     OutboxItem.id > after,
@@ -80,7 +91,8 @@ def relay_pending(sessions: sessionmaker[Session], broker: Broker) -> int:
             ).all()
         if not rows:
             return count
-        count += enqueue_once(broker, [(r.id, r.channel, r.attempts) for r in rows])
+        versions = [(r.id, r.channel, row_version(r.attempts, r.next_attempt_at)) for r in rows]
+        count += enqueue_once(broker, versions)
         after = rows[-1].id
 
 
@@ -91,18 +103,19 @@ def sweep_stuck(
 
     Then relay every due ``pending`` row. Returns how many stuck rows were recovered.
     """
-    cutoff = utcnow() - timedelta(seconds=lease)
+    now = utcnow()
+    cutoff = now - timedelta(seconds=lease)
     stuck = (OutboxItem.status == "sending") & (OutboxItem.updated_at < cutoff)
     with sessions() as session, session.begin():
         dead = session.execute(
             update(OutboxItem)
             .where(stuck, OutboxItem.attempts >= max_attempts)
-            .values(status="dead", last_error=LOST_WORKER, updated_at=utcnow())
+            .values(status="dead", last_error=LOST_WORKER, updated_at=now)
         ).rowcount  # type: ignore[attr-defined]
         back = session.execute(
             update(OutboxItem)
             .where(stuck)
-            .values(status="pending", last_error=LOST_WORKER, updated_at=utcnow())
+            .values(status="pending", last_error=LOST_WORKER, updated_at=now, next_attempt_at=now)
         ).rowcount  # type: ignore[attr-defined]
     if dead or back:
         log.warning("sweep: %d stuck rows back to pending, %d dead", back, dead)

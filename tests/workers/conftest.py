@@ -10,14 +10,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dramatiq
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
+from admin_cli.main import cli
 from gateway.config import load_settings
 from gateway.runtime import Runtime
 from schema.models import OutboxItem
@@ -156,3 +158,26 @@ def workers(runtime: Runtime, worker_env: dict[str, str], namespace: str) -> Ite
     for broker, handle in running:
         handle.stop()
         broker.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+Ticketgw = Callable[..., Run]
+
+
+@pytest.fixture
+def ticketgw(env: dict[str, str]) -> Ticketgw:
+    """``ticketgw ARGS...`` in-process on the test database (no Redis: nothing enqueued)."""
+
+    def run(*args: str, **extra_env: str) -> Run:
+        result = CliRunner().invoke(cli, list(args), env={**env, **extra_env})
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run

@@ -49,8 +49,11 @@ class Recorder:
             return self.reply
         if self.accept_before_hold is not None and len(self.messages) >= self.accept_before_hold:
             self.held += 1
-            # Cancelled when the client disconnects: like a real MTA, no 250, no mail.
-            await self._release.wait()
+            try:
+                # Cancelled when the client disconnects: like a real MTA, no 250, no mail.
+                await self._release.wait()
+            finally:
+                self.held -= 1
         mail = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(mail)  # type: ignore[arg-type]

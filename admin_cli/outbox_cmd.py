@@ -1,0 +1,135 @@
+"""``ticketgw outbox``: see what was sent, what failed and why, and send it again.
+
+JSON shapes come from ``workers.outbox_ops.row_record``; ``show --json`` adds ``preview``
+(the rendered mail or SMS, or ``null`` with ``preview_error``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from redis.exceptions import RedisError
+
+from admin_cli.context import runtime, transaction
+from admin_cli.output import done, print_json, print_table, stdout
+from gateway.config import Settings
+from schema.models import OutboxItem
+from schema.models.outbox import OUTBOX_STATUSES
+from workers import outbox_ops
+from workers.broker import setup_broker
+from workers.relay import relay_pending
+from workers.send_email import build_email
+from workers.send_sms import build_sms
+from workers.transports.base import PermanentFailure
+
+
+@click.group()
+def outbox() -> None:
+    """Notifications waiting, sent, failed and dead; retry the ones that did not go out."""
+
+
+@outbox.command("list")
+@click.option("--status", help=f"Only this status: {', '.join(OUTBOX_STATUSES)}.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most N."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, newest first.")
+def list_(status: str | None, limit: int, as_json: bool) -> None:
+    """List outbox rows, newest first."""
+    with transaction() as session:
+        records = [outbox_ops.row_record(r) for r in outbox_ops.list_rows(session, status, limit)]
+    if as_json:
+        print_json(records)
+        return
+    print_table(
+        ("id", "status", "channel", "recipient", "template", "attempts", "updated", "last error"),
+        (
+            (
+                r["id"],
+                r["status"],
+                r["channel"],
+                r["recipient"],
+                r["template"],
+                r["attempts"],
+                r["updated_at"],
+                (r["last_error"] or "")[:80],
+            )
+            for r in records
+        ),
+    )
+
+
+def _preview(row: OutboxItem, settings: Settings) -> tuple[str | None, str | None]:
+    """The rendered notification as text, or why it cannot be rendered."""
+    try:
+        if row.channel == "sms":
+            return build_sms(row, settings.twilio_from or "", settings.templates_dir).body, None
+        mail = build_email(row, settings)
+    except PermanentFailure as exc:
+        return None, str(exc)
+    head = "".join(f"{k}: {v}\n" for k, v in mail.items() if not k.startswith("Content"))
+    body = mail.get_body(("plain",))
+    return head + "\n" + (body.get_content() if body else ""), None
+
+
+@outbox.command("show")
+@click.argument("row_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the row as JSON.")
+def show(row_id: int, as_json: bool) -> None:
+    """Show one row: status, attempts, last error, provider id and a rendered preview."""
+    settings = runtime().settings
+    with transaction() as session:
+        row = outbox_ops.get_row(session, row_id)
+        record: dict[str, Any] = outbox_ops.row_record(row)
+        record["preview"], record["preview_error"] = _preview(row, settings)
+    if as_json:
+        print_json(record)
+        return
+    console = stdout()
+    for key in ("id", "status", "channel", "recipient", "template", "locale", "attempts"):
+        console.print(f"{key}: {record[key] if record[key] is not None else '-'}", markup=False)
+    for key in ("last_error", "provider_id", "delivery_status", "message_id", "next_attempt_at"):
+        console.print(f"{key}: {record[key] or '-'}", markup=False)
+    for key in ("created_at", "updated_at", "sent_at"):
+        console.print(f"{key}: {record[key] or '-'}", markup=False)
+    if record["preview"] is None:
+        console.print(f"\n(no preview: {record['preview_error']})", markup=False)
+    else:
+        console.print("\n" + record["preview"], markup=False)
+
+
+@outbox.command("retry")
+@click.argument("row_id", metavar="ID", type=int, required=False)
+@click.option("--all-dead", is_flag=True, help="Retry every dead row.")
+def retry(row_id: int | None, all_dead: bool) -> None:
+    """Send a failed or dead row again, with a fresh attempt budget.
+
+    With Redis configured the row is enqueued at once; otherwise the running workers pick
+    it up at their next sweep.
+    """
+    if (row_id is None) == (not all_dead):
+        raise click.UsageError("give either ID or --all-dead")
+    with transaction() as session:
+        if all_dead:
+            count = outbox_ops.retry_all_dead(session)
+            message = f"{count} dead rows back to pending"
+        else:
+            outbox_ops.retry(session, row_id)  # type: ignore[arg-type]
+            message = f"outbox row {row_id} back to pending"
+    _relay_now()
+    done(message)
+
+
+def _relay_now() -> None:
+    """Hand pending rows to the workers now, when they listen on Redis; else the sweep will."""
+    rt = runtime()
+    if not rt.settings.redis_url:
+        return
+    broker = setup_broker(rt.settings, runtime=rt)
+    try:
+        relay_pending(rt.sessions, broker)
+    except RedisError as exc:
+        click.echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
+    finally:
+        broker.close()

@@ -1,0 +1,138 @@
+"""``ticketgw worker``: Dramatiq worker processes on Redis, with the outbox sweep.
+
+``--processes N`` runs N processes: one runs in this process, more are spawned children
+supervised from here (restarted if one dies; all stopped on SIGTERM or Ctrl-C; a child
+whose parent vanished stops on its own). Each process has ``--threads`` worker threads and
+a sweep loop; a Redis lease makes only one of them sweep in each period. Spawning our own
+processes instead of the ``dramatiq`` command keeps one entry point and lets the actors be
+bound to the broker built from settings (see ``workers.broker``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import click
+
+from gateway.config import Settings, load_settings
+from gateway.errors import ConfigError
+from gateway.runtime import open_runtime
+from workers.broker import NAMESPACE, setup_broker, start_workers
+from workers.claim import Backoff
+from workers.middleware import DeliveryOptions, LogContextFilter
+
+log = logging.getLogger("ticketgw.worker")
+NO_REDIS = (
+    "TICKETGW_REDIS_URL is not set: the embedded default runs workers inside `ticketgw serve`"
+)
+
+
+@click.command()
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds a row may stay `sending` before the sweep presumes its worker dead.",
+)
+@click.option("--sweep-every", type=click.FloatRange(min=0.05), default=30.0, show_default=True)
+@click.option(
+    "--backoff-base",
+    type=click.FloatRange(min=0.01),
+    default=10.0,
+    show_default=True,
+    help="Seconds before the first retry of a temporary failure; doubles each attempt.",
+)
+@click.option("--namespace", default=NAMESPACE, show_default=True, help="Redis key prefix.")
+def worker(
+    processes: int,
+    threads: int,
+    lease: float,
+    sweep_every: float,
+    backoff_base: float,
+    namespace: str,
+) -> None:
+    """Deliver notifications: run worker processes against TICKETGW_REDIS_URL.
+
+    Stops on SIGTERM or Ctrl-C; rows being sent then are finished or found by the sweep.
+    """
+    settings = load_settings()
+    if not settings.redis_url:
+        raise ConfigError(NO_REDIS)
+    options = DeliveryOptions(
+        backoff=Backoff(base=backoff_base),
+        lease=lease,
+        sweep_every=sweep_every,
+        send_timeout=min(30.0, lease / 2),  # a send must end before its lease does
+    )
+    args = (settings, options, threads, namespace)
+    if processes == 1:
+        run_process(*args)
+    else:
+        _supervise(processes, args)
+
+
+def run_process(
+    settings: Settings,
+    options: DeliveryOptions,
+    threads: int,
+    namespace: str,
+    parent: int | None = None,
+) -> None:
+    """One worker process: threads and sweep until SIGTERM/SIGINT (or ``parent`` is gone)."""
+    _log_setup()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime = open_runtime(settings)  # fails here, once, if the database is unusable
+    broker = setup_broker(settings, options=options, runtime=runtime, namespace=namespace)
+    running = start_workers(broker, threads=threads)
+    log.info("worker %d: %d threads, namespace %s", os.getpid(), threads, namespace)
+    while not stop.wait(0.5):
+        if parent is not None and os.getppid() != parent:
+            break
+    running.stop()
+    broker.close()
+    runtime.close()
+
+
+def _supervise(processes: int, args: tuple[Any, ...]) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+
+    def start() -> Any:
+        proc = spawn.Process(target=run_process, args=(*args, os.getpid()), daemon=False)
+        proc.start()
+        return proc
+
+    children = [start() for _ in range(processes)]
+    while not stopping.wait(0.5):
+        for i, proc in enumerate(children):
+            if not proc.is_alive():
+                log.warning("worker %d exited with %s; starting another", proc.pid, proc.exitcode)
+                time.sleep(1)  # do not spin when every start fails (database down...)
+                children[i] = start()
+    for proc in children:
+        proc.terminate()
+    for proc in children:
+        proc.join(timeout=60)
+
+
+def _log_setup() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s [%(ticketgw)s] %(message)s",
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(LogContextFilter())
+    logging.getLogger("dramatiq").setLevel(logging.WARNING)
