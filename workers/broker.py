@@ -73,8 +73,8 @@ def setup_broker(
 
 
 def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sender) -> None:
-    def run(row_id: int) -> str:
-        return deliver(broker, row_id, sender)
+    def run(row_id: int) -> None:  # returns nothing: dramatiq warns about unused results
+        deliver(broker, row_id, sender)
 
     ctx = delivery_context(broker)
     dramatiq.actor(

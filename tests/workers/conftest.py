@@ -22,12 +22,12 @@ from click.testing import CliRunner
 from admin_cli.main import cli
 from gateway.config import load_settings
 from gateway.runtime import Runtime
+from gateway.template_vars import sample_vars
 from schema.models import OutboxItem
 from tests.workers.sink import Recorder, running_sink
 from workers.broker import setup_broker, start_workers
 from workers.claim import Backoff
 from workers.middleware import DeliveryOptions
-from workers.template_vars import sample_vars
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FAST = DeliveryOptions(
@@ -133,7 +133,7 @@ def statuses(runtime: Runtime) -> dict[str, int]:
         counted = session.execute(
             select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
         )
-        return dict(counted)
+        return dict(counted.all())  # type: ignore[arg-type]
 
 
 Workers = Callable[..., dramatiq.Broker]
