@@ -1,7 +1,7 @@
 """``ticketgw templates``: list the notification templates and preview them.
 
 Templates come from ``TICKETGW_TEMPLATES_DIR`` first, then the packaged defaults
-(:mod:`workers.render`); previews use :mod:`workers.template_vars`, so they show exactly
+(:mod:`workers.render`); previews use :mod:`gateway.template_vars`, so they show exactly
 what a notification would carry.
 """
 
@@ -25,7 +25,7 @@ from workers.render import (
     sources,
     template_names,
 )
-from workers.template_vars import AUDIENCE, preview_vars, sample_vars
+from gateway.template_vars import AUDIENCE, preview_vars, sample_vars
 
 # GSM 03.38: the basic set costs one septet, the extension set two (an escape first).
 _GSM_BASIC = frozenset(

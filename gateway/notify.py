@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 from gateway import events
 from gateway.config import Settings
 from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
-from gateway.outbox import Recipient, enqueue_email, enqueue_sms, support_address_of, ticket_vars
+from gateway.outbox import Recipient, enqueue_email, enqueue_sms
+from gateway.template_vars import ticket_vars
 from schema.models import Agent, Message, OutboxItem, Ticket
 from schema.models.base import utcnow
 
@@ -52,7 +54,6 @@ def _on_message(session: Session, settings: Settings, ticket: Ticket, event: Mes
     message = session.get(Message, event.message_id)
     if message is None or event.audience == "none":
         return 0
-    support = support_address_of(ticket, settings)
     rows = 0
     if message.author_kind == "customer":
         if event.first and event.audience == "all":
@@ -60,7 +61,7 @@ def _on_message(session: Session, settings: Settings, ticket: Ticket, event: Mes
         template = "new_ticket" if event.first else "customer_reply"
         for agent in _agents_for(session, ticket):
             recipient = Recipient.agent(agent)
-            rows += _email(session, settings, ticket, recipient, template, message, support)
+            rows += _email(session, settings, ticket, recipient, template, message)
     elif message.author_kind == "agent" and message.internal:
         author = session.get(Agent, message.author_agent_id) if message.author_agent_id else None
         for agent in _agents_for(session, ticket, exclude=author, involved=True):
@@ -72,7 +73,6 @@ def _on_message(session: Session, settings: Settings, ticket: Ticket, event: Mes
                 recipient,
                 "internal_note",
                 message,
-                support,
                 agent=author,
             )
     elif message.author_kind == "agent":
@@ -94,7 +94,7 @@ def _on_status(session: Session, settings: Settings, ticket: Ticket, event: Stat
         event.new,
         None,
         key=key,
-        extra={"status": {"old": event.old, "new": event.new}},
+        status=(event.old, event.new),
     )
 
 
@@ -104,14 +104,10 @@ def _on_command_failed(
     agent = session.get(Agent, event.agent_id)
     if agent is None:
         return 0
-    error = {"command": "; ".join(event.errors), "reason": "nothing was run or relayed"}
-    vars = ticket_vars(
-        ticket,
-        Recipient.agent(agent),
-        support_address=support_address_of(ticket, settings),
-        agent=agent,
-        message=session.get(Message, event.message_id),
-        error=error,
+    error = ("; ".join(event.errors), "nothing was run or relayed")
+    message = session.get(Message, event.message_id)
+    vars = _vars(
+        session, settings, ticket, Recipient.agent(agent), agent=agent, message=message, error=error
     )
     row = enqueue_email(
         session,
@@ -125,6 +121,23 @@ def _on_command_failed(
     return int(row is not None)
 
 
+def _vars(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    recipient: Recipient,
+    **about: Any,
+) -> dict[str, Any]:
+    return ticket_vars(
+        session,
+        ticket,
+        recipient_name=recipient.name,
+        recipient_address=recipient.address,
+        default_address=settings.support_address[0],
+        **about,
+    )
+
+
 def _email(
     session: Session,
     settings: Settings,
@@ -132,10 +145,9 @@ def _email(
     recipient: Recipient,
     template: str,
     message: Message,
-    support: str,
     agent: Agent | None = None,
 ) -> int:
-    vars = ticket_vars(ticket, recipient, support_address=support, agent=agent, message=message)
+    vars = _vars(session, settings, ticket, recipient, agent=agent, message=message)
     row = enqueue_email(
         session,
         settings,
@@ -183,19 +195,12 @@ def _to_customer(
     agent: Agent | None = None,
     automatic: bool = True,
     key: str | None = None,
-    extra: dict[str, object] | None = None,
+    status: tuple[str, str] | None = None,
 ) -> int:
     recipient = _customer(ticket)
     if recipient is None:
         return 0
-    vars = ticket_vars(
-        ticket,
-        recipient,
-        support_address=support_address_of(ticket, settings),
-        agent=agent,
-        message=message,
-        **(extra or {}),
-    )
+    vars = _vars(session, settings, ticket, recipient, agent=agent, message=message, status=status)
     key = key or f"{template}:{message.id if message else ticket.id}:{recipient.address}"
     if ticket.channel == "sms":
         sms_template = {"agent_reply": "sms_agent_reply"}.get(template, template)

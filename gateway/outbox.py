@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.mail.quotes import REPLY_MARKER
 from gateway.tickets import remember_message_id
 from gateway.tokens import ReplyToken, token_address
 from schema.models import Agent, Contact, KnownMessageId, Message, OutboxItem, Ticket
@@ -44,52 +43,6 @@ class Recipient:
     @classmethod
     def contact(cls, contact: Contact, address: str) -> Recipient:
         return cls(address, contact.name, "contact", contact.id, contact.language)
-
-
-def ticket_vars(
-    ticket: Ticket,
-    recipient: Recipient,
-    *,
-    support_address: str,
-    agent: Agent | None = None,
-    message: Message | None = None,
-    **extra: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The template variables of docs/notifications.md: every key present, null if unused."""
-    customer_address = next((i.value for i in ticket.contact.identities), "")
-    author = agent if agent is not None else ticket.assignee
-    return {
-        "ticket": {
-            "reference": ticket.reference,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "queue": ticket.queue.name,
-        },
-        "recipient": {"name": recipient.name, "address": recipient.address},
-        "customer": {"name": ticket.contact.name, "address": customer_address},
-        "agent": {"name": author.name, "email": author.email} if author else None,
-        "message": (
-            {
-                "text": message.visible_text,
-                "author": message.author_kind,
-                "channel": message.channel,
-            }
-            if message is not None
-            else None
-        ),
-        "status": extra.get("status"),
-        "sla": extra.get("sla"),
-        "error": extra.get("error"),
-        "support_address": support_address,
-        "reply_marker": REPLY_MARKER,
-    }
-
-
-def _message_vars(message: Message | None) -> dict[str, str] | None:
-    if message is None:
-        return None
-    return {"text": message.visible_text, "author": message.author_kind, "channel": message.channel}
 
 
 def new_message_id(ticket: Ticket, domain: str) -> str:

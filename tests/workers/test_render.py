@@ -23,7 +23,7 @@ from workers.render import (
     sources,
     template_names,
 )
-from workers.template_vars import VAR_KEYS, sample_vars, ticket_vars
+from gateway.template_vars import VAR_KEYS, sample_vars, ticket_vars
 
 EMAIL = (
     "ack",
