@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -10,7 +9,6 @@ import click
 from admin_cli.context import transaction
 from admin_cli.output import done, print_json, print_table
 from gateway.sla import policies as domain
-from gateway.sla.durations import format_duration
 from schema.models import SlaPolicy
 from schema.models.queues import PRIORITIES
 
@@ -20,10 +18,8 @@ def policy_record(policy: SlaPolicy) -> dict[str, Any]:
     return {
         "name": policy.name,
         "priority": policy.priority,
-        "first_response": format_duration(timedelta(minutes=policy.first_response_minutes)),
-        "first_response_minutes": policy.first_response_minutes,
-        "resolution": format_duration(timedelta(minutes=policy.resolution_minutes)),
-        "resolution_minutes": policy.resolution_minutes,
+        "first_response": policy.first_response,
+        "resolution": policy.resolution,
         "business_hours": policy.business_hours,
         "timezone": policy.timezone,
         "warn_at_percent": policy.warn_at_percent,

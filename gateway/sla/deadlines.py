@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from gateway.sla.calendar import (
     parse_hours,
     parse_timezone,
 )
+from gateway.sla.durations import parse_sla_duration
 from gateway.sla.policies import policy_for
 from schema.models import SlaPolicy, Ticket
 
@@ -19,9 +20,9 @@ PAUSED_STATUSES = frozenset({"pending"})
 STOPPED_STATUSES = frozenset({"resolved", "closed"})
 
 
-def _due(policy: SlaPolicy, start: datetime, minutes: int) -> datetime:
+def _due(policy: SlaPolicy, start: datetime, target: str) -> datetime:
     hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
-    return add_business_time(start, timedelta(minutes=minutes), hours, tz)
+    return add_business_time(start, parse_sla_duration(target), hours, tz)
 
 
 def start(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -31,8 +32,8 @@ def start(session: Session, ticket: Ticket, now: datetime) -> None:
     if policy is None:
         ticket.first_response_due_at = ticket.resolution_due_at = None
         return
-    ticket.first_response_due_at = _due(policy, now, policy.first_response_minutes)
-    ticket.resolution_due_at = _due(policy, now, policy.resolution_minutes)
+    ticket.first_response_due_at = _due(policy, now, policy.first_response)
+    ticket.resolution_due_at = _due(policy, now, policy.resolution)
 
 
 def on_priority_change(session: Session, ticket: Ticket, now: datetime) -> None:

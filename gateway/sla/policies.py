@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from gateway.addresses import normalize_email
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.queues import check_priority
 from gateway.sla.calendar import parse_hours, parse_timezone
-from gateway.sla.durations import parse_duration
+from gateway.sla.durations import SlaDuration, parse_sla_duration
 from schema.models import SlaPolicy
 
 # What `demo` and a fresh install start with: tight for urgent, relaxed for low.
@@ -23,14 +24,14 @@ DEFAULT_POLICIES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _minutes(text: str, what: str) -> int:
+def _target(text: str, what: str) -> SlaDuration:
     try:
-        minutes = int(parse_duration(text).total_seconds() // 60)
+        target = parse_sla_duration(text)
     except ValueError as exc:
         raise InvalidInput(f"{what}: {exc}") from exc
-    if minutes <= 0:
+    if target.as_timedelta() < timedelta(minutes=1):
         raise InvalidInput(f"{what}: must be at least one minute")
-    return minutes
+    return target
 
 
 def set_policy(
@@ -47,9 +48,9 @@ def set_policy(
 ) -> SlaPolicy:
     """Create or replace the policy ``name`` (one policy per priority)."""
     check_priority(priority)
-    first = _minutes(first_response, "--first-response")
-    resolve = _minutes(resolution, "--resolution")
-    if resolve < first:
+    first = _target(first_response, "--first-response")
+    resolve = _target(resolution, "--resolution")
+    if resolve.as_timedelta() < first.as_timedelta():
         raise InvalidInput("--resolution must not be shorter than --first-response")
     try:
         canonical_hours = str(parse_hours(hours))
@@ -67,8 +68,8 @@ def set_policy(
         policy = SlaPolicy(name=name)
         session.add(policy)
     policy.priority = priority
-    policy.first_response_minutes = first
-    policy.resolution_minutes = resolve
+    policy.first_response = str(first)
+    policy.resolution = str(resolve)
     policy.business_hours = canonical_hours
     policy.timezone = tz
     policy.warn_at_percent = warn_at

@@ -18,8 +18,10 @@ class SlaPolicy(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # One policy per priority: a ticket's priority picks its policy without ambiguity.
     priority: Mapped[str] = mapped_column(choice(*PRIORITIES, name="priority"), unique=True)
-    first_response_minutes: Mapped[int] = mapped_column(Integer)
-    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    # Targets as written ("4h", "2d", "1d4h"): a "d" is a business day of the policy's
+    # calendar, which no fixed number of minutes can express (gateway/sla/durations.py).
+    first_response: Mapped[str] = mapped_column(String(32))
+    resolution: Mapped[str] = mapped_column(String(32))
     business_hours: Mapped[str] = mapped_column(String(200), default="24x7")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     warn_at_percent: Mapped[int] = mapped_column(Integer, default=80)

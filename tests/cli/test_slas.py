@@ -8,9 +8,7 @@ POLICY_KEYS = {
     "name",
     "priority",
     "first_response",
-    "first_response_minutes",
     "resolution",
-    "resolution_minutes",
     "business_hours",
     "timezone",
     "warn_at_percent",
@@ -39,9 +37,7 @@ def test_defaults_set_replace_delete(gw: Ticketgw) -> None:
         "name": "vip",
         "priority": "high",
         "first_response": "1h30m",
-        "first_response_minutes": 90,
         "resolution": "2d",
-        "resolution_minutes": 2880,
         "business_hours": "Mon-Fri 09:00-17:00",
         "timezone": "Europe/Paris",
         "warn_at_percent": 75,
@@ -50,7 +46,7 @@ def test_defaults_set_replace_delete(gw: Ticketgw) -> None:
     # Setting an existing name replaces it.
     assert_ok(gw("sla", "set", "vip", "--priority", "high", "--first-response", "2h",
                  "--resolution", "1d"))  # fmt: skip
-    assert _policies(gw)["vip"]["first_response_minutes"] == 120
+    assert _policies(gw)["vip"]["first_response"] == "2h"
     assert "vip" in assert_ok(gw("sla", "list")).stdout
 
     assert assert_ok(gw("sla", "delete", "vip")).stdout == "deleted SLA policy vip\n"

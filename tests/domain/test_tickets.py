@@ -213,3 +213,23 @@ def test_queue_routing_and_conflicts(session: Session) -> None:
     queues.update_queue(session, "sales", remove_addresses=["sales@example.com"], sms_number="")
     assert queues.queue_for_address(session, "sales@example.com") is None
     assert queues.queue_for_number(session, "+14155550100") is None
+
+
+def test_business_day_targets_count_open_days(session: Session) -> None:
+    from gateway.sla.policies import set_policy
+
+    set_policy(
+        session,
+        "normal",
+        priority="normal",
+        first_response="4h",
+        resolution="2d",
+        hours="Mon-Fri 09:00-17:00",
+        tz="Europe/Berlin",
+    )
+    friday = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
+    ticket = _open(session, now=friday)
+    # 4 business hours: 1h on Friday, 3h on Monday -> Monday 12:00 Berlin (11:00 UTC).
+    assert ticket.first_response_due_at == datetime(2026, 3, 9, 11, 0, tzinfo=UTC)
+    # 2 business days: the same point of the working day two open days later (Tuesday).
+    assert ticket.resolution_due_at == datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
