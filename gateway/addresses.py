@@ -7,16 +7,20 @@ import phonenumbers
 from gateway.errors import InvalidInput
 
 
-def normalize_email(address: str) -> str:
+def normalize_email(address: str, *, strict: bool = True) -> str:
     """Lower-case and check an addr-spec; raise :class:`InvalidInput` when it is not one.
 
     The whole address is lower-cased: local parts are case-sensitive in theory, but no
     mail provider a helpdesk meets treats them so, and a customer typing ``Bob@`` once and
-    ``bob@`` later must stay one contact.
+    ``bob@`` later must stay one contact. ``strict=False`` is for what arrived in a mail's
+    From: an intranet's ``user@host`` or a sloppy mailer's spaces are still somebody, and
+    their mail is kept rather than refused.
     """
     cleaned = address.strip().strip("<>").strip().lower()
     local, at, domain = cleaned.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in cleaned):
+    if not at or not local or not domain:
+        raise InvalidInput(f"not an email address: {address!r}")
+    if strict and ("." not in domain or any(c.isspace() for c in cleaned)):
         raise InvalidInput(f"not an email address: {address!r}")
     return cleaned
 

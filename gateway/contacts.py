@@ -16,13 +16,15 @@ def find_identity(session: Session, kind: str, value: str) -> ContactIdentity | 
     ).one_or_none()
 
 
-def contact_for(session: Session, kind: str, value: str, name: str = "") -> Contact:
+def contact_for(
+    session: Session, kind: str, value: str, name: str = "", *, strict: bool = True
+) -> Contact:
     """The contact owning this identity, created on first sight.
 
     Two listeners may see a new customer at once; the unique identity key makes one of
     them win, and the loser reads the winner's row inside a savepoint.
     """
-    value = normalize_email(value) if kind == "email" else normalize_phone(value)
+    value = normalize_email(value, strict=strict) if kind == "email" else normalize_phone(value)
     identity = find_identity(session, kind, value)
     if identity is not None:
         if name and not identity.contact.name:
@@ -40,8 +42,10 @@ def contact_for(session: Session, kind: str, value: str, name: str = "") -> Cont
         return identity.contact
 
 
-def contact_for_email(session: Session, address: str, name: str = "") -> Contact:
-    return contact_for(session, "email", address, name)
+def contact_for_email(
+    session: Session, address: str, name: str = "", *, strict: bool = True
+) -> Contact:
+    return contact_for(session, "email", address, name, strict=strict)
 
 
 def contact_for_phone(session: Session, number: str, name: str = "") -> Contact:

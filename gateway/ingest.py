@@ -178,7 +178,7 @@ def store(work: Work, env: Env) -> Work:
         raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
     # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
     contact = (
-        contact_for_email(session, work.sender, msg.sender.name)
+        contact_for_email(session, work.sender, msg.sender.name, strict=False)
         if work.author == "customer"
         else None
     )
