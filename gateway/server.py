@@ -14,20 +14,46 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from gateway.inbound.process import Outcome
 from gateway.inbound.processor import InboxProcessor
 from gateway.inbound.smtp import InboxHandler, smtp_factory
 from gateway.runtime import Runtime
+from workers.broker import RunningWorkers, setup_broker, start_workers
+from workers.middleware import DeliveryOptions
+from workers.relay import relay_pending
 
 log = logging.getLogger(__name__)
 
 
 class Gateway:
-    def __init__(self, runtime: Runtime, *, sweep_seconds: float = 30.0) -> None:
+    """Listeners, the inbox processor and, in the embedded default, the delivery workers.
+
+    With ``TICKETGW_REDIS_URL`` set, notifications are only enqueued here and separate
+    ``ticketgw worker`` processes deliver them; without it a ``StubBroker`` and worker
+    threads in this process do.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        sweep_seconds: float = 30.0,
+        delivery: DeliveryOptions | None = None,
+    ) -> None:
         self.runtime = runtime
-        self.processor = InboxProcessor(runtime, sweep_seconds=sweep_seconds)
+        self.broker = setup_broker(runtime.settings, runtime=runtime, options=delivery)
+        self.processor = InboxProcessor(
+            runtime, sweep_seconds=sweep_seconds, on_outcome=self._relay
+        )
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
+        self.workers: RunningWorkers | None = None
         self._servers: list[asyncio.Server] = []
         self.smtp_address: tuple[str, int] | None = None
+
+    def _relay(self, outcome: Outcome) -> None:
+        """Hand the notifications an item caused to the broker at once, not at the sweep."""
+        if outcome.status in {"done", "ignored"}:
+            relay_pending(self.runtime.sessions, self.broker)
 
     async def start(self) -> None:
         settings = self.runtime.settings
@@ -37,6 +63,8 @@ class Gateway:
         server = await loop.create_server(smtp_factory(handler, settings), host, port)
         self._servers.append(server)
         self.smtp_address = server.sockets[0].getsockname()[:2]
+        if not settings.redis_url:
+            self.workers = start_workers(self.broker)
         self.processor.start()
         log.info("SMTP listening on %s:%s", *self.smtp_address)
 
@@ -46,6 +74,8 @@ class Gateway:
             await server.wait_closed()
         self.processor.stop()
         self.executor.shutdown(wait=True)
+        if self.workers is not None:
+            self.workers.stop()
 
 
 def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None) -> None:
@@ -69,8 +99,14 @@ def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None)
 class BackgroundGateway:
     """A :class:`Gateway` on its own loop in a thread; ``with`` starts and stops it."""
 
-    def __init__(self, runtime: Runtime, *, sweep_seconds: float = 30.0) -> None:
-        self.gateway = Gateway(runtime, sweep_seconds=sweep_seconds)
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        sweep_seconds: float = 30.0,
+        delivery: DeliveryOptions | None = None,
+    ) -> None:
+        self.gateway = Gateway(runtime, sweep_seconds=sweep_seconds, delivery=delivery)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="gateway", daemon=True)
 
