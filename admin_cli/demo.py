@@ -6,13 +6,15 @@ them. Running it again reuses what the last run created instead of failing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_cli.context import transaction
+from admin_cli import demo_conversation
+from admin_cli.context import runtime, transaction
 from admin_cli.db_cmd import migrate_to_head
 from admin_cli.output import done
 from admin_cli.tickets import print_ticket_table
@@ -69,11 +71,16 @@ TICKETS = (
 
 @click.command()
 def demo() -> None:
-    """Set up a small demo helpdesk and show its tickets.
+    """Set up a small demo helpdesk, show its tickets and play a conversation.
 
     Migrates the database, adds two agents and the default SLA policies, and opens a few
-    tickets from customers writing by email and by SMS. Safe to run again.
+    tickets from customers writing by email and by SMS. Then a customer writes to the live
+    SMTP listener, replies to the acknowledgement, and an agent answers from her mail
+    client; the mails they receive are shown. Safe to run again.
     """
+    # Delivery problems are shown in the outbox (`ticketgw outbox list`), not as log noise
+    # in the middle of the demo's output.
+    logging.basicConfig(level=logging.ERROR)
     done(f"database at revision {migrate_to_head()}")
     with transaction() as session:
         queue = get_queue(session, DEFAULT_QUEUE)
@@ -86,6 +93,11 @@ def demo() -> None:
     with transaction() as session:
         summaries = [ticket_summary(session.get_one(Ticket, i)) for i in ids]
     print_ticket_table(summaries)
+    click.echo("\nA live conversation: the SMTP listener, the workers and a local mailbox")
+    click.echo(
+        "standing in for the customers' and agents' mail servers (nothing leaves this machine)."
+    )
+    demo_conversation.play(runtime().settings)
 
 
 def _open(session: Session, item: DemoTicket) -> Ticket:
@@ -116,7 +128,7 @@ def _open(session: Session, item: DemoTicket) -> Ticket:
                 sender=sender,
                 contact=contact,
                 email_message_id=(
-                    f"<demo-{ticket.id}@{sender.partition('@')[2]}>"
+                    f"demo-{ticket.id}@{sender.partition('@')[2]}"
                     if item.channel == "email"
                     else None
                 ),
