@@ -1,10 +1,12 @@
-"""``ticketgw demo``: runs twice on the same database and shows its tickets."""
+"""``ticketgw demo``: runs twice on the same database, shows its tickets and a conversation."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.cli.conftest import Ticketgw, assert_ok
+
+SEEDED = ("Cannot log in", "Invoice 2291 is wrong", "SMS from +14155552671")
 
 
 def test_demo_twice(ticketgw: Ticketgw) -> None:
@@ -14,22 +16,30 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
         assert out.startswith("database at revision ")
         for expected in ("T-000001", "T-000002", "T-000003", "carol@example.org", "+14155552671"):
             assert expected in out
-        assert "Cannot log in" in out
-    assert "T-000004" not in second  # reused, not opened again
+        # The live conversation: what the customer received, and the agent's answer.
+        assert "We received your request" in out
+        assert "the customer receives the agent's answer" in out
+        assert "Hi Erin, we have sent a new parcel today." in out
 
     agents = assert_ok(ticketgw("agents", "list", "--json")).json()
     assert [a["email"] for a in agents] == ["ann@example.com", "bob@example.com"]
     assert len(assert_ok(ticketgw("sla", "list", "--json")).json()) == 4
     listed = assert_ok(ticketgw("tickets", "list", "--json")).json()
-    assert len(listed) == 3
-    by_channel = {t["channel"]: t for t in listed}
+    seeded = [t for t in listed if t["subject"] in SEEDED]
+    assert len(seeded) == 3, "the seeded tickets are reused, not opened again"
+    by_channel = {t["channel"]: t for t in seeded}
     assert by_channel["sms"]["contact"]["phone"] == "+14155552671"
-    assigned = [t for t in listed if t["assignee"]]
-    assert [t["assignee"] for t in assigned] == ["ann@example.com"]
-    for ticket in listed:
+    for ticket in seeded:
         record = ticket_show(ticketgw, ticket["reference"])
         assert len(record["messages"]) == 1
         assert record["messages"][0]["channel"] == ticket["channel"]
+
+    conversations = [t for t in listed if t["subject"].startswith("Parcel never arrived")]
+    assert len(conversations) == 2, "one live conversation per run"
+    for ticket in conversations:
+        assert ticket["assignee"] == "ann@example.com"  # the agent's "#assign me"
+        record = ticket_show(ticketgw, ticket["reference"])
+        assert [m["author_kind"] for m in record["messages"]] == ["customer", "customer", "agent"]
     members = assert_ok(ticketgw("queues", "list", "--json")).json()[0]["members"]
     assert members == ["ann@example.com", "bob@example.com"]
 
