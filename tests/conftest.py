@@ -125,3 +125,28 @@ def ingest(runtime: Runtime) -> Ingest:
         return outcome
 
     return run
+
+
+IngestWith = Callable[[dict[str, str]], tuple[Runtime, Ingest]]
+
+
+@pytest.fixture
+def ingest_with() -> Iterator[IngestWith]:
+    """Like ``ingest``, on a runtime opened with settings the test chooses."""
+    opened: list[Runtime] = []
+
+    def make(settings_env: dict[str, str]) -> tuple[Runtime, Ingest]:
+        rt = open_runtime(load_settings(settings_env), migrate=True)
+        opened.append(rt)
+
+        def run(mail: bytes | EmailMessage, source: str = "test") -> Outcome:
+            raw = mail if isinstance(mail, bytes) else mail.as_bytes()
+            with rt.transaction() as session:
+                [outcome] = ingest_batch(session, rt.settings, [(raw, source)])
+            return outcome
+
+        return rt, run
+
+    yield make
+    for rt in opened:
+        rt.close()

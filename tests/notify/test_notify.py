@@ -12,7 +12,7 @@ from gateway.queues import add_member
 from gateway.runtime import Runtime
 from gateway.tokens import read_token
 from schema.models import Agent, OutboxItem
-from tests.conftest import Ingest
+from tests.conftest import Ingest, IngestWith
 from tests.inbound.mails import new_request, reply
 
 
@@ -203,3 +203,30 @@ def test_resolving_from_the_cli_mails_the_customer_once(runtime: Runtime, ingest
     [resolved] = _rows(runtime, template="resolved")
     assert resolved.recipient == "bob@example.org"
     assert resolved.context["vars"]["status"] == {"old": "new", "new": "resolved"}
+
+
+def test_agent_reply_that_failed_dmarc_at_a_trusted_mx_does_not_act(
+    env: dict[str, str], ingest_with: IngestWith
+) -> None:
+    runtime, ingest = ingest_with({**env, "TICKETGW_TRUSTED_AUTHSERV_IDS": "mx.support.test"})
+    _agents(runtime, "ann@support.test")
+    first = ingest(new_request())
+    [note] = _rows(runtime, template="new_ticket")
+    forged = _reply_as(runtime, note, "#close\nClosing.", "ann@support.test")
+    failed = b"Authentication-Results: mx.support.test; dmarc=fail header.from=support.test\r\n"
+    outcome = ingest(failed + forged)
+    assert (outcome.decision, outcome.ticket) == ("reply", first.ticket), "kept, as a customer's"
+    with runtime.sessions() as s:
+        assert tickets.get_ticket(s, first.ticket).status == "new"
+    # Below the trusted header, a line the sender wrote himself is not believed.
+    passed = b"Authentication-Results: mx.support.test; dkim=pass header.d=support.test\r\n"
+    forged_pass = b"Authentication-Results: evil.example; dmarc=pass\r\n" + forged.replace(
+        b"Closing.", b"Closing now."
+    ).replace(b"Message-ID: <", b"Message-ID: <2")
+    assert ingest(failed + forged_pass).decision == "reply"
+    with runtime.sessions() as s:
+        assert tickets.get_ticket(s, first.ticket).status == "new"
+    genuine = _reply_as(runtime, note, "#close\nDone.", "ann@support.test")
+    ingest(passed + genuine)
+    with runtime.sessions() as s:
+        assert tickets.get_ticket(s, first.ticket).status == "closed"
