@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
+import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from gateway.server import Gateway
+from gateway.config import load_settings
+from gateway.runtime import open_runtime
+from gateway.server import BackgroundGateway, Gateway
 from schema.models import InboxItem, Message
 from tests.inbound.mails import new_request
 
@@ -88,3 +94,39 @@ def test_many_clients_at_once(gateway: Gateway) -> None:
     rows = _rows(gateway)
     assert len(rows) == 40
     assert {r.status for r in rows} == {"done"}
+
+
+@pytest.fixture
+def tls_gateway(listener_env: dict[str, str], tmp_path: Path) -> Iterator[Gateway]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    env = {**listener_env, "TICKETGW_SMTP_TLS_CERT": str(cert), "TICKETGW_SMTP_TLS_KEY": str(key)}
+    runtime = open_runtime(load_settings(env), migrate=True)
+    with BackgroundGateway(runtime, sweep_seconds=0.5) as gw:
+        yield gw
+    runtime.close()
+
+
+def test_starttls_is_offered_when_a_certificate_is_set(tls_gateway: Gateway) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # a throwaway self-signed certificate
+    with smtplib.SMTP(*tls_gateway.smtp_address, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        code, _ = client.starttls(context=context)
+        assert code == 220
+        client.ehlo()
+        client.sendmail("bob@example.org", ["support@example.com"], new_request().as_bytes())
+    assert tls_gateway.processor.wait_idle(10)
+    assert [r.status for r in _rows(tls_gateway)] == ["done"]
+
+
+def test_no_starttls_without_a_certificate(gateway: Gateway) -> None:
+    with smtplib.SMTP(*gateway.smtp_address, timeout=10) as client:
+        client.ehlo()
+        assert not client.has_extn("starttls")
