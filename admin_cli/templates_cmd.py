@@ -16,6 +16,7 @@ from admin_cli.context import runtime
 from admin_cli.output import print_json, print_table
 from gateway import tickets as domain
 from gateway.config import load_settings
+from gateway.template_vars import AUDIENCE, preview_vars, sample_vars
 from workers.render import (
     TemplateError,
     TemplateInfo,
@@ -25,7 +26,6 @@ from workers.render import (
     sources,
     template_names,
 )
-from gateway.template_vars import AUDIENCE, preview_vars, sample_vars
 
 # GSM 03.38: the basic set costs one septet, the extension set two (an escape first).
 _GSM_BASIC = frozenset(

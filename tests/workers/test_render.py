@@ -12,6 +12,7 @@ from gateway import agents, tickets
 from gateway.errors import GatewayError
 from gateway.mail.quotes import REPLY_MARKER, visible_text
 from gateway.runtime import Runtime
+from gateway.template_vars import VAR_KEYS, sample_vars, ticket_vars
 from gateway.tickets import NewMessage
 from tests.cli.conftest import make_ticket
 from workers.render import (
@@ -23,7 +24,6 @@ from workers.render import (
     sources,
     template_names,
 )
-from gateway.template_vars import VAR_KEYS, sample_vars, ticket_vars
 
 EMAIL = (
     "ack",
