@@ -3,7 +3,7 @@
 Templates live in ``templates/email/<name>[.<locale>].<part>.j2`` (parts ``subject``,
 ``txt``, ``html``) and ``templates/sms/<name>[.<locale>].txt.j2``; the variables every
 template receives are listed in docs/notifications.md (built by
-:mod:`workers.template_vars`).
+:mod:`gateway.template_vars`).
 
 Lookup, for each part on its own: the locale chain first (``de-AT`` tries ``de-at``, then
 ``de``, then no locale), and for each of those names the user's ``templates_dir``
