@@ -639,7 +639,7 @@ def run_cli(backend: str, total: int) -> dict[str, Any]:
 def run_listener(backend: str, total: int, clients: int = 8) -> dict[str, Any]:
     """Accepted mails/s with ``clients`` concurrent smtplib clients, one connection each."""
     corpus = make_corpus(round(total / 0.6))
-    raws = [render_original(o) for o in corpus.originals[:total]]
+    raws = [crlf(render_original(o)) for o in corpus.originals[:total]]
     with tempfile.TemporaryDirectory(prefix="bench-smtp-") as tmp:
         workdir = Path(tmp)
         url = fresh_database(backend, workdir)
@@ -680,9 +680,15 @@ def big_mail(size: int) -> bytes:
     msg["Subject"] = "Log files attached"
     msg["Message-ID"] = f"<big.{uuid.uuid4().hex}@files.example>"
     msg.set_content("Hello,\n\nthe logs you asked for are attached.\n\nRegards")
-    data = random.Random(7).randbytes(size * 3 // 4 - 4096)  # base64 grows it by 4/3
+    # base64 grows it by 4/3, its CRLF line ends by 78/76
+    data = random.Random(7).randbytes(size * 3 * 76 // (4 * 78) - 4096)
     msg.add_attachment(data, maintype="application", subtype="zip", filename="logs.zip")
-    return bytes(msg)
+    return crlf(bytes(msg))
+
+
+def crlf(raw: bytes) -> bytes:
+    """SMTP wants CRLF line ends; smtplib sends bytes as they are."""
+    return raw.replace(b"\n", b"\r\n")
 
 
 def run_big(backend: str, size: int = 20 * 1024 * 1024) -> dict[str, Any]:
