@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from schema.models import AuditEvent, Ticket
+from schema.models.base import utcnow
 
 SYSTEM = "system"
 ADMIN = "admin"
@@ -32,6 +33,9 @@ def record(
         action=action,
         old_value=None if old is None else str(old),
         new_value=None if new is None else str(new),
+        # Stamped now, not at flush: rows of one flush may be inserted in any order, and
+        # the trail is read back by (created_at, id).
+        created_at=utcnow(),
     )
     session.add(event)
     return event

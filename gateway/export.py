@@ -168,7 +168,9 @@ def _records(session: Session, tickets: Sequence[Ticket]) -> list[dict[str, Any]
         messages[message.ticket_id].append(message)
     events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
     for event in session.scalars(
-        select(AuditEvent).where(AuditEvent.ticket_id.in_(ids)).order_by(AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.ticket_id.in_(ids))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
     ):
         events[event.ticket_id].append(event)
     agent_ids = {m.author_agent_id for ms in messages.values() for m in ms if m.author_agent_id}

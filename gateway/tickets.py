@@ -269,13 +269,19 @@ def move(session: Session, ticket: Ticket, queue_name: str, *, actor: str) -> Ti
 def retag(
     session: Session, ticket: Ticket, add: Iterable[str], remove: Iterable[str], *, actor: str
 ) -> Ticket:
-    current = set(ticket.tags)
+    """Add and remove tags; a tag named on both sides ends up removed.
+
+    Only net changes are made and audited: a tag row created and dropped again in one
+    flush would leave SQLAlchemy's insert order (and so the audit trail's) ambiguous.
+    """
+    add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
     for tag in add:
         if not _TAG.match(tag):
             raise InvalidInput(f"bad tag {tag!r}: letters, digits and . : / - _ only")
-        if tag not in current:
+    current = set(ticket.tags)
+    for tag in add:
+        if tag not in current and tag not in remove:
             ticket.tag_rows.append(TicketTag(tag=tag))
-            current.add(tag)
             audit.record(session, ticket, actor, "tag_added", new=tag)
     for tag in remove:
         row = next((t for t in ticket.tag_rows if t.tag == tag), None)

@@ -28,7 +28,9 @@ def _open(session: Session, subject: str = "Printer on fire", **kw: object) -> T
 
 def _actions(session: Session, ticket: Ticket) -> list[tuple[str, str | None, str | None]]:
     rows = session.scalars(
-        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.ticket_id == ticket.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
     )
     return [(e.action, e.old_value, e.new_value) for e in rows]
 
