@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.tickets import remember_message_id
 from gateway.tokens import ReplyToken, token_address
 from schema.models import Agent, Contact, KnownMessageId, Message, OutboxItem, Ticket
 
@@ -102,7 +101,15 @@ def enqueue_email(
     context = {"vars": dict(vars), "headers": headers, "from": f"{name} <{support}>"}
     row = _insert(session, "email", recipient, template, context, ticket, message_id, key)
     if row is not None:
-        remember_message_id(session, message_id, ticket, outbound=True, recipient=recipient.address)
+        # A fresh random id nobody can hold yet: no lookup, and it flushes with the next batch.
+        session.add(
+            KnownMessageId(
+                message_id=message_id,
+                ticket_id=ticket.id,
+                outbound=True,
+                recipient=recipient.address,
+            )
+        )
     return row
 
 
@@ -131,22 +138,26 @@ def _insert(
     message_id: str | None,
     key: str,
 ) -> OutboxItem | None:
-    if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
-        return None
-    row = OutboxItem(
-        channel=channel,
-        recipient=recipient.address,
-        template=template,
-        locale=recipient.locale,
-        context=context,
-        ticket_id=ticket.id,
-        email_message_id=message_id,
-        idempotency_key=key,
-        status="pending",
+    """One row unless ``key`` is taken, by this transaction or a concurrent one.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` is one statement where a look-up, a savepoint and
+    an insert were four round trips, and it is just as safe against a concurrent twin.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(OutboxItem)
+        .values(
+            channel=channel,
+            recipient=recipient.address,
+            template=template,
+            locale=recipient.locale,
+            context=context,
+            ticket_id=ticket.id,
+            email_message_id=message_id,
+            idempotency_key=key,
+            status="pending",
+        )
+        .on_conflict_do_nothing(index_elements=[OutboxItem.idempotency_key])
+        .returning(OutboxItem)
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None  # a concurrent transaction wrote the same event first
-    return row
+    return session.scalars(stmt).one_or_none()
