@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,26 +71,40 @@ class Work:
 
 @dataclass(slots=True)
 class Env:
-    """What the steps need besides the mail: the session, settings and per-batch caches."""
+    """What the steps need besides the mail: the session, settings and per-batch caches.
+
+    The caches live as long as the transaction (``ingest_batch`` shares them between the
+    mails of one transaction through :meth:`next_item`): agents, support addresses and
+    queues do not change under a running import, and never across transactions.
+    """
 
     session: Session
     settings: Settings
     now: datetime = field(default_factory=utcnow)
-    _agents: frozenset[str] | None = None
-    _support: frozenset[str] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def next_item(self) -> Env:
+        """The environment for the next mail of the same transaction: its own clock."""
+        return Env(self.session, self.settings, cache=self.cache)
 
     @property
     def agent_addresses(self) -> frozenset[str]:
-        if self._agents is None:
-            self._agents = active_agent_addresses(self.session)
-        return self._agents
+        if "agents" not in self.cache:
+            self.cache["agents"] = active_agent_addresses(self.session)
+        return self.cache["agents"]  # type: ignore[no-any-return]
 
     @property
     def support_addresses(self) -> frozenset[str]:
-        if self._support is None:
+        if "support" not in self.cache:
             rows = self.session.scalars(select(QueueAddress.address))
-            self._support = frozenset(rows) | frozenset(self.settings.support_address)
-        return self._support
+            self.cache["support"] = frozenset(rows) | frozenset(self.settings.support_address)
+        return self.cache["support"]  # type: ignore[no-any-return]
+
+    def queue_for_address(self, address: str) -> Queue | None:
+        queues: dict[str, Queue | None] = self.cache.setdefault("queues", {})
+        if address not in queues:
+            queues[address] = queue_for_address(self.session, address)
+        return queues[address]
 
 
 Step = Callable[[Work, Env], Work]
@@ -187,7 +202,7 @@ def store(work: Work, env: Env) -> Work:
         assert contact is not None
         ticket = tickets.open_ticket(
             session,
-            queue=_queue_for(session, work),
+            queue=_queue_for(env, work),
             contact=contact,
             subject=msg.subject or "(no subject)",
             channel="email",
@@ -293,14 +308,14 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
     return message
 
 
-def _queue_for(session: Session, work: Work) -> Queue:
+def _queue_for(env: Env, work: Work) -> Queue:
     assert work.parsed is not None
     sent_to = [a.address for a in work.parsed.message.recipients] + list(work.envelope_recipients)
     for address in sent_to:
-        queue = queue_for_address(session, split_plus(address)[0])
+        queue = env.queue_for_address(split_plus(address)[0])
         if queue is not None:
             return queue
-    return get_queue(session, DEFAULT_QUEUE)
+    return get_queue(env.session, DEFAULT_QUEUE)
 
 
 STEPS: tuple[Step, ...] = (parse, screen, classify_step, thread, store)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
@@ -58,32 +58,34 @@ def accept(
 ) -> Accepted:
     """Insert the item unless its dedupe key is known; the caller commits.
 
-    The insert runs in a savepoint so that a duplicate (or a concurrent twin winning the
-    unique key) leaves the caller's transaction usable.
+    ``INSERT ... ON CONFLICT DO NOTHING`` leaves the caller's transaction usable when the
+    key is taken (a redelivery, or a concurrent twin winning the unique key) in one round
+    trip, where a look-up and an insert in a savepoint took four.
     """
-    existing = _find(session, dedupe_key)
-    if existing is not None:
-        return Accepted(existing, duplicate=True)
-    item = InboxItem(
-        channel=channel,
-        source=source[:500],
-        dedupe_key=dedupe_key,
-        raw=raw,
-        size=len(raw),
-        envelope_sender=envelope_sender,
-        envelope_recipients=list(envelope_recipients),
-        status="pending",
-        received_at=received_at or utcnow(),
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboxItem)
+        .values(
+            channel=channel,
+            source=source[:500],
+            dedupe_key=dedupe_key,
+            raw=raw,
+            size=len(raw),
+            envelope_sender=envelope_sender,
+            envelope_recipients=list(envelope_recipients),
+            status="pending",
+            received_at=received_at or utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[InboxItem.dedupe_key])
+        .returning(InboxItem.id)
     )
-    try:
-        with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        twin = _find(session, dedupe_key)
-        if twin is None:
-            raise
-        return Accepted(twin, duplicate=True)
-    return Accepted(item.id, duplicate=False)
+    item_id = session.scalar(stmt)
+    if item_id is not None:
+        return Accepted(item_id, duplicate=False)
+    twin = _find(session, dedupe_key)
+    if twin is None:  # cannot happen: ON CONFLICT waited for the twin to commit
+        raise RuntimeError(f"inbox key {dedupe_key!r} taken but not visible")
+    return Accepted(twin, duplicate=True)
 
 
 def _find(session: Session, dedupe_key: str) -> int | None:

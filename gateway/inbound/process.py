@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from gateway import events, notify
 from gateway.config import Settings
@@ -41,21 +41,25 @@ class Outcome:
     reason: str = ""
 
 
-def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
+def process_item(
+    session: Session, settings: Settings, item_id: int, batch: Env | None = None
+) -> Outcome:
     """Run one pending item through the pipeline inside the caller's transaction.
 
     The row is locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
     processors never handle one item; a failure rolls back to a savepoint and parks the
     item as ``failed`` with the step and reason, leaving the transaction usable.
+    ``batch`` shares its caches with the items of one transaction (``ingest_batch``).
     """
     item = session.scalars(
         select(InboxItem)
         .where(InboxItem.id == item_id, InboxItem.status == "pending")
+        .options(undefer(InboxItem.raw))  # the pipeline reads it at once: one query, not two
         .with_for_update(skip_locked=True)
     ).one_or_none()
     if item is None:
         return Outcome(item_id, "skipped", reason="not pending, or taken by another processor")
-    env = Env(session, settings)
+    env = batch.next_item() if batch is not None else Env(session, settings)
     work = Work(
         raw=item.raw,
         envelope_sender=item.envelope_sender,
@@ -147,6 +151,7 @@ def ingest_batch(
     session: Session, settings: Settings, raws: Iterable[tuple[bytes, str]]
 ) -> list[Outcome]:
     """Accept and process ``(raw, source)`` mails in the caller's transaction, in order."""
+    batch = Env(session, settings)
     outcomes = []
     for raw, source in raws:
         accepted = accept(
@@ -155,5 +160,5 @@ def ingest_batch(
         if accepted.duplicate:
             outcomes.append(Outcome(accepted.item_id, "duplicate", reason="already in the inbox"))
             continue
-        outcomes.append(process_item(session, settings, accepted.item_id))
+        outcomes.append(process_item(session, settings, accepted.item_id, batch))
     return outcomes
