@@ -22,7 +22,8 @@ import click
 
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError
-from gateway.runtime import open_runtime
+from gateway.runtime import Runtime, open_runtime
+from schema import db
 from workers.broker import NAMESPACE, setup_broker, start_workers
 from workers.claim import Backoff
 from workers.middleware import DeliveryOptions, LogContextFilter
@@ -92,7 +93,12 @@ def run_process(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    runtime = open_runtime(settings)  # fails here, once, if the database is unusable
+    open_runtime(settings).close()  # fails here, once, if the database is unusable
+    # The worker's own pool: sized for its threads, and without pre-ping, which cost one
+    # extra round trip per transaction (two per mail); a dropped connection fails one
+    # message, which Dramatiq retries and the claim keeps harmless.
+    engine = db.make_engine(settings.database_url, pool_pre_ping=False, pool_size=threads + 2)
+    runtime = Runtime(settings, engine, db.make_sessionmaker(engine))
     broker = setup_broker(settings, options=options, runtime=runtime, namespace=namespace)
     running = start_workers(broker, threads=threads)
     log.info("worker %d: %d threads, namespace %s", os.getpid(), threads, namespace)

@@ -86,7 +86,7 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "env", "reason"),
+    ("fields", "settings", "reason"),
     [
         ({"template": "no_such_template"}, {}, "no_such_template"),
         ({}, {"TICKETGW_SMTP_RELAY": ""}, "no SMTP relay configured: set TICKETGW_SMTP_RELAY"),
@@ -99,11 +99,11 @@ def test_rows_that_cannot_be_sent_fail_visibly(
     add_rows: AddRows,
     workers: Workers,
     fields: dict[str, str],
-    env: dict[str, str],
+    settings: dict[str, str],
     reason: str,
 ) -> None:
     [row_id] = add_rows(1, **fields)
-    relay_pending(runtime.sessions, workers(**env))
+    relay_pending(runtime.sessions, workers(**settings))
     _status_becomes(runtime, row_id, "failed")
     assert reason in (row(runtime, row_id).last_error or "")
 

@@ -1,0 +1,171 @@
+"""Benchmark: 5,000 outbox rows delivered by two worker processes on Redis into an SMTP sink.
+
+Run: ``.venv/bin/python bench/dispatch.py [--rows 5000] [--runs 3] [--threads 8]``.
+Creates its own PostgreSQL database (on ``TICKETGW_TEST_PG_URL``, default the local socket)
+and Redis namespace, and drops both at the end. The sink is an aiosmtpd server in its own
+process that only counts. Prints mails/s per run and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.config import load_settings  # noqa: E402
+from gateway.runtime import open_runtime  # noqa: E402
+from gateway.template_vars import sample_vars  # noqa: E402
+from schema.models import OutboxItem  # noqa: E402
+from workers.broker import setup_broker  # noqa: E402
+from workers.relay import relay_pending  # noqa: E402
+
+PG_SERVER = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _sink(port: int, count: Any, ready: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += 1
+            return "250 2.0.0 Ok: queued"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    signal.sigwait({signal.SIGTERM})
+    controller.stop()
+
+
+def _admin(sql: str) -> None:
+    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    rows = []
+    for _ in range(n):
+        key = uuid.uuid4().hex
+        context = {
+            "from": "Support <support@example.com>",
+            "headers": {
+                "Message-ID": f"<{key}@example.com>",
+                "Reply-To": f"reply+{key}@example.com",
+                "Auto-Submitted": "auto-replied",
+                "X-Loop": "ticket-gateway",
+            },
+            "vars": sample_vars("ack"),
+        }
+        rows.append(
+            {
+                "channel": "email",
+                "recipient": "carol@example.org",
+                "template": "ack",
+                "context": context,
+                "email_message_id": f"{key}@example.com",
+                "idempotency_key": key,
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+
+    name = f"ticketgw_bench_{uuid.uuid4().hex[:8]}"
+    namespace = f"ticketgw-bench-{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    spawn = multiprocessing.get_context("spawn")
+    count, ready = spawn.Value("i", 0), spawn.Event()
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sink = spawn.Process(target=_sink, args=(port, count, ready), daemon=True)
+    sink.start()
+    ready.wait(10)
+    env = {
+        "TICKETGW_DATABASE_URL": url,
+        "TICKETGW_REDIS_URL": REDIS_URL,
+        "TICKETGW_SMTP_RELAY": f"127.0.0.1:{port}",
+        "TICKETGW_SECRET_KEY": "bench",
+        "TICKETGW_DATA_DIR": f"/tmp/{name}",
+    }
+    runtime = open_runtime(load_settings(env), migrate=True)
+    broker = setup_broker(runtime.settings, runtime=runtime, namespace=namespace)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "admin_cli.main",
+            "worker",
+            "--processes",
+            "2",
+            "--threads",
+            str(args.threads),
+            "--namespace",
+            namespace,
+            "--sweep-every",
+            "60",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    rates = []
+    try:
+        time.sleep(3)  # let both processes connect before the clock starts
+        for run in range(args.runs):
+            with runtime.transaction() as session:
+                session.execute(text("TRUNCATE outbox RESTART IDENTITY"))
+                session.execute(insert(OutboxItem), _rows(args.rows))
+            start_count = count.value
+            started = time.perf_counter()
+            relay_pending(runtime.sessions, broker)
+            while count.value - start_count < args.rows:
+                time.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            rates.append(args.rows / elapsed)
+            print(f"run {run + 1}: {args.rows} mails in {elapsed:.2f} s = {rates[-1]:.0f} mails/s")
+            time.sleep(1)  # the last `sent` commits land before the next TRUNCATE
+        print(
+            f"median: {statistics.median(rates):.0f} mails/s (2 processes x {args.threads} threads)"
+        )
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+        broker.close()
+        runtime.close()
+        sink.terminate()
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{namespace}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
