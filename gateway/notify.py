@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway import events
 from gateway.config import Settings
 from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
-from gateway.outbox import Recipient, enqueue_email, enqueue_sms
+from gateway.outbox import Recipient, enqueue_email, enqueue_sms, thread_cache
 from gateway.template_vars import ticket_vars
 from schema.models import Agent, Message, OutboxItem, Ticket
 from schema.models.base import utcnow
@@ -32,8 +32,9 @@ ACKS_PER_HOUR = 5
 def flush(session: Session, settings: Settings) -> int:
     """Turn the session's pending events into outbox rows; returns how many rows."""
     written = 0
-    for event in events.drain(session):
-        written += _handle(session, settings, event)
+    with thread_cache(session):
+        for event in events.drain(session):
+            written += _handle(session, settings, event)
     return written
 
 

@@ -9,11 +9,12 @@ The Message-ID is recorded as ours at once, so a reply threads even before we se
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,20 +55,49 @@ def support_address_of(ticket: Ticket, settings: Settings) -> str:
     return addresses[0].address if addresses else settings.support_address[0]
 
 
+_THREAD_CACHE = "ticketgw.thread_rows"
+
+
+@contextmanager
+def thread_cache(session: Session) -> Iterator[None]:
+    """Read each ticket's Message-IDs once while writing several notifications about it.
+
+    Only for a stretch that adds no messages (``notify.flush``): the rows of our own
+    notifications are appended as they are written, so the cache stays exact.
+    """
+    session.info[_THREAD_CACHE] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_THREAD_CACHE, None)
+
+
+def _thread_rows(session: Session, ticket: Ticket) -> list[tuple[str, bool, str | None]]:
+    """``(message_id, outbound, party)`` of the ticket, oldest first; party is the sender
+    of a stored message or the recipient of one of our notifications."""
+    cache: dict[int, list[tuple[str, bool, str | None]]] | None = session.info.get(_THREAD_CACHE)
+    if cache is not None and ticket.id in cache:
+        return cache[ticket.id]
+    seen_in = select(
+        Message.email_message_id, literal(False), Message.sender, Message.created_at
+    ).where(Message.ticket_id == ticket.id, Message.email_message_id.is_not(None))
+    seen_out = select(
+        KnownMessageId.message_id,
+        KnownMessageId.outbound,
+        KnownMessageId.recipient,
+        KnownMessageId.created_at,
+    ).where(KnownMessageId.ticket_id == ticket.id, KnownMessageId.outbound.is_(True))
+    rows = session.execute(seen_in.union_all(seen_out).order_by("created_at")).all()
+    found = [(r[0], bool(r[1]), r[2]) for r in rows if r[0]]
+    if cache is not None:
+        cache[ticket.id] = found
+    return found
+
+
 def _thread_ids(session: Session, ticket: Ticket, recipient: Recipient) -> list[str]:
     """Message-IDs of this ticket that the recipient has seen, oldest first."""
-    seen_in = select(Message.email_message_id, Message.created_at).where(
-        Message.ticket_id == ticket.id,
-        Message.email_message_id.is_not(None),
-        Message.sender == recipient.address,
-    )
-    seen_out = select(KnownMessageId.message_id, KnownMessageId.created_at).where(
-        KnownMessageId.ticket_id == ticket.id,
-        KnownMessageId.outbound.is_(True),
-        KnownMessageId.recipient == recipient.address,
-    )
-    rows = session.execute(seen_in.union_all(seen_out).order_by("created_at")).all()
-    ids = list(dict.fromkeys(r[0] for r in rows if r[0]))
+    rows = _thread_rows(session, ticket)
+    ids = list(dict.fromkeys(mid for mid, _out, party in rows if party == recipient.address))
     return ids if len(ids) <= _MAX_REFERENCES else [ids[0], *ids[-(_MAX_REFERENCES - 1) :]]
 
 
@@ -101,6 +131,9 @@ def enqueue_email(
     context = {"vars": dict(vars), "headers": headers, "from": f"{name} <{support}>"}
     row = _insert(session, "email", recipient, template, context, ticket, message_id, key)
     if row is not None:
+        cache = session.info.get(_THREAD_CACHE)
+        if cache is not None and ticket.id in cache:
+            cache[ticket.id].append((message_id, True, recipient.address))
         # A fresh random id nobody can hold yet: no lookup, and it flushes with the next batch.
         session.add(
             KnownMessageId(
