@@ -15,7 +15,11 @@ OUTBOX_CHANNELS = ("email", "sms")
 
 class OutboxItem(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        # The acknowledgement cap counts one customer's recent acks (gateway.notify._ack).
+        Index("ix_outbox_recipient_template_created", "recipient", "template", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(choice(*OUTBOX_CHANNELS, name="outbox_channel"))

@@ -477,6 +477,11 @@ def upgrade() -> None:
             "ix_outbox_status_next_attempt", ["status", "next_attempt_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_outbox_ticket_id"), ["ticket_id"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_recipient_template_created",
+            ["recipient", "template", "created_at"],
+            unique=False,
+        )
 
     op.create_table(
         "ticket_tags",
@@ -619,6 +624,7 @@ def downgrade() -> None:
 
     op.drop_table("ticket_tags")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_recipient_template_created")
         batch_op.drop_index(batch_op.f("ix_outbox_ticket_id"))
         batch_op.drop_index("ix_outbox_status_next_attempt")
         batch_op.drop_index(batch_op.f("ix_outbox_email_message_id"))
