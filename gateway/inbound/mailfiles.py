@@ -46,18 +46,23 @@ def iter_mails(paths: Sequence[str | Path]) -> Iterator[tuple[bytes, str]]:
 
     Raises :class:`InvalidInput` for a path that does not exist, before reading anything.
     """
+    for path in existing_paths(paths):
+        yield from _iter_one(path)
+
+
+def existing_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """The paths, or :class:`InvalidInput` naming the first that does not exist."""
     resolved = [Path(p) for p in paths]
     missing = [str(p) for p in resolved if not p.exists()]
     if missing:
         raise InvalidInput(f"no such file or folder: {missing[0]}")
-    for path in resolved:
-        yield from _iter_one(path)
+    return resolved
 
 
 def count_mails(paths: Sequence[str | Path]) -> int:
     """How many mails :func:`iter_mails` will yield (for a progress bar)."""
     total = 0
-    for path in (Path(p) for p in paths):
+    for path in existing_paths(paths):
         if is_maildir(path):
             total += sum(1 for folder in ("new", "cur") for f in (path / folder).iterdir())
         elif path.is_dir():
