@@ -58,7 +58,7 @@ class TicketgwGroup(click.Group):
 @click.group(cls=TicketgwGroup)
 @click.version_option(package_name="ticket-gateway", prog_name="ticketgw")
 def cli() -> None:
-    """Administer the ticket gateway: agents, queues, SLA policies and tickets.
+    """Run and administer the ticket gateway: mail in, notifications out, tickets.
 
     Settings come from TICKETGW_* environment variables (see `ticketgw config show`).
     Exit codes: 0 success, 1 operation failed, 2 bad usage or bad input.
