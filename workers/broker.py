@@ -12,15 +12,14 @@ functions (``send_email``, ``send_sms``) and :func:`_declare_actors` binds them 
 broker ``setup_broker`` built; callers enqueue through ``workers.relay``, never through
 module-level actor objects. The global broker is left alone.
 
-Dramatiq's own retries are transport only (a crashed message is tried again a few times);
-the outbox row decides everything else: the claim makes a repeat harmless, and a row that
-no message reaches is re-enqueued by the sweep.
+A message carries a batch of outbox row ids (``workers.relay``); ``workers.deliver`` claims,
+sends and records them. Dramatiq's own retries are transport only (a crashed message is
+tried again a few times); the outbox row decides everything else: the claim makes a repeat
+harmless, and a row that no message reaches is re-enqueued by the sweep.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import dramatiq
@@ -29,18 +28,13 @@ from dramatiq.brokers.stub import StubBroker
 
 from gateway.config import Settings
 from gateway.runtime import Runtime
-from schema.models import OutboxItem
-from schema.models.base import utcnow
-from workers.claim import claim, mark_failed, mark_retry, mark_sent
+from workers.deliver import Sender, deliver_batch
 from workers.middleware import DeliveryContext, DeliveryOptions, delivery_context
-from workers.relay import SweepLoop, enqueue_once, row_version
+from workers.relay import SweepLoop
 from workers.send_email import send_email
 from workers.send_sms import send_sms
-from workers.transports.base import PermanentFailure, TemporaryFailure
 
-log = logging.getLogger(__name__)
 NAMESPACE = "ticketgw"
-Sender = Callable[[DeliveryContext, OutboxItem], str]
 ACTORS: tuple[tuple[str, str, Sender], ...] = (
     # (actor name, queue, what delivers a claimed row); one queue per channel so a slow
     # SMS provider never holds up mail.
@@ -73,8 +67,10 @@ def setup_broker(
 
 
 def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sender) -> None:
-    def run(row_id: int) -> None:  # returns nothing: dramatiq warns about unused results
-        deliver(broker, row_id, sender)
+    def run(row_ids: int | list[int]) -> None:  # returns nothing: dramatiq warns about results
+        # A bare id is a message from before batches (or one sent by hand): a batch of one.
+        ids = [row_ids] if isinstance(row_ids, int) else row_ids
+        deliver_batch(broker, delivery_context(broker), ids, sender)
 
     ctx = delivery_context(broker)
     dramatiq.actor(
@@ -84,46 +80,9 @@ def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sende
         queue_name=queue,
         max_retries=3,
         min_backoff=1000,
-        time_limit=int(ctx.options.send_timeout * 4 * 1000),
+        # A batch starts no send after `send_timeout`; the last one may take a few more.
+        time_limit=int(ctx.options.send_timeout * 5 * 1000),
     )
-
-
-def deliver(broker: dramatiq.Broker, row_id: int, sender: Sender) -> str:
-    """Claim, send and record one outbox row; returns the row's new status or ``skipped``."""
-    ctx = delivery_context(broker)
-    with ctx.runtime.transaction() as session:
-        row = claim(session, row_id)
-    if row is None:
-        return "skipped"  # sent, taken by another worker, or not yet due
-    try:
-        provider_id = sender(ctx, row)
-    except PermanentFailure as exc:
-        with ctx.runtime.transaction() as session:
-            mark_failed(session, row.id, str(exc))
-        log.warning("outbox %d failed: %s", row.id, exc)
-        return "failed"
-    except Exception as exc:
-        # Temporary failures, and surprises: both get the backoff road, ending in `dead`.
-        if not isinstance(exc, TemporaryFailure):
-            log.exception("outbox %d: unexpected error", row.id)
-        reason = str(exc) if isinstance(exc, TemporaryFailure) else f"internal error: {exc!r}"
-        with ctx.runtime.transaction() as session:
-            due = mark_retry(
-                session,
-                row,
-                reason,
-                max_attempts=ctx.settings.max_attempts,
-                backoff=ctx.options.backoff,
-            )
-        if due is None:
-            log.warning("outbox %d dead: %s", row.id, reason)
-            return "dead"
-        delay = max(0.0, (due - utcnow()).total_seconds())
-        enqueue_once(broker, [(row.id, row.channel, row_version(row.attempts, due))], delay=delay)
-        return "pending"
-    with ctx.runtime.transaction() as session:
-        mark_sent(session, row.id, provider_id)
-    return "sent"
 
 
 @dataclass(slots=True)

@@ -1,19 +1,25 @@
-"""Outbox row transitions, each one guarded UPDATE so concurrent workers cannot collide.
+"""Outbox row transitions, each a guarded UPDATE so concurrent workers cannot collide.
 
-``pending`` -> ``sending`` is the claim: an atomic UPDATE whose WHERE clause only matches a
-due, pending row, so of any number of workers holding a message for the row exactly one
-gets a row back (works the same on SQLite and PostgreSQL). The claim is committed before
-anyone talks to a provider, and every later transition requires ``sending``, so a row that
-is ``sent`` can never be claimed, and so never sent, again.
+``pending`` -> ``sending`` is the claim: one atomic UPDATE for a whole batch whose WHERE
+clause only matches due, pending rows, so of any number of workers holding messages for a
+row exactly one gets it back (the same on SQLite and PostgreSQL); rows another worker took
+are simply not returned. The claim is committed before anyone talks to a provider.
+
+What became of each claimed row is an :class:`Outcome`: the values its columns take, decided
+in memory while the batch is sent and written later, many at once, by
+:func:`record_outcomes`. Every write requires ``sending`` and the attempt count of our own
+claim, so a row that is ``sent`` can never be claimed (and so never sent) again, and a late
+outcome never overwrites a newer claim of the same row.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from schema.models import OutboxItem
@@ -35,17 +41,22 @@ class Backoff:
         return raw * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 
-def claim(session: Session, row_id: int, now: datetime | None = None) -> OutboxItem | None:
-    """Move a due ``pending`` row to ``sending`` and count the attempt; ``None`` if we lost.
+def claim_batch(
+    session: Session, row_ids: Sequence[int], now: datetime | None = None
+) -> list[OutboxItem]:
+    """Move the due ``pending`` rows among ``row_ids`` to ``sending``; returns them by id.
 
-    The caller must commit before delivering, so that a crash mid-send leaves a visible
-    ``sending`` row for the sweep rather than a silently repeatable ``pending`` one.
+    Each returned row has its attempt counted. The caller must commit before delivering,
+    so that a crash mid-send leaves visible ``sending`` rows for the sweep rather than
+    silently repeatable ``pending`` ones.
     """
+    if not row_ids:
+        return []
     now = now or utcnow()
     stmt = (
         update(OutboxItem)
         .where(
-            OutboxItem.id == row_id,
+            OutboxItem.id.in_(row_ids),
             OutboxItem.status == "pending",
             (OutboxItem.next_attempt_at.is_(None)) | (OutboxItem.next_attempt_at <= now),
         )
@@ -53,44 +64,105 @@ def claim(session: Session, row_id: int, now: datetime | None = None) -> OutboxI
         .returning(OutboxItem)
         .execution_options(synchronize_session=False)
     )
-    return session.scalars(stmt).one_or_none()
+    return sorted(session.scalars(stmt), key=lambda row: row.id)
 
 
-def _from_sending(session: Session, row_id: int, **values: object) -> bool:
-    stmt = (
-        update(OutboxItem)
-        .where(OutboxItem.id == row_id, OutboxItem.status == "sending")
-        .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed row: the values its columns take when recorded."""
+
+    row_id: int
+    channel: str
+    claimed_attempts: int  # our claim's count: the guard against overwriting a later claim
+    status: str  # sent | failed | pending | dead
+    attempts: int
+    last_error: str | None
+    provider_id: str | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+    @property
+    def retry_due(self) -> datetime | None:
+        """When to enqueue the row again, if it went back to ``pending``."""
+        return self.next_attempt_at if self.status == "pending" else None
 
 
-def mark_sent(session: Session, row_id: int, provider_id: str) -> bool:
-    now = utcnow()
-    return _from_sending(
-        session, row_id, status="sent", provider_id=provider_id, sent_at=now, last_error=None
-    )
+def _outcome(row: OutboxItem, status: str, **values: object) -> Outcome:
+    fields: dict[str, object] = {
+        "attempts": row.attempts,
+        "last_error": None,
+        "provider_id": row.provider_id,
+        "next_attempt_at": row.next_attempt_at,
+        "sent_at": None,
+        **values,
+    }
+    if isinstance(fields["last_error"], str):
+        fields["last_error"] = fields["last_error"][:ERROR_LIMIT]
+    return Outcome(row.id, row.channel, row.attempts, status, **fields)  # type: ignore[arg-type]
 
 
-def mark_failed(session: Session, row_id: int, reason: str) -> bool:
+def sent(row: OutboxItem, provider_id: str, now: datetime) -> Outcome:
+    return _outcome(row, "sent", provider_id=provider_id, sent_at=now)
+
+
+def failed(row: OutboxItem, reason: str) -> Outcome:
     """A permanent failure: parked as ``failed`` with its reason, for ``outbox retry``."""
-    return _from_sending(session, row_id, status="failed", last_error=reason[:ERROR_LIMIT])
+    return _outcome(row, "failed", last_error=reason)
 
 
-def mark_retry(
-    session: Session, row: OutboxItem, reason: str, *, max_attempts: int, backoff: Backoff
-) -> datetime | None:
-    """A temporary failure: back to ``pending`` after a backoff, or ``dead`` when exhausted.
-
-    Returns when the next attempt is due, or ``None`` if the row is now dead.
-    """
+def retry(
+    row: OutboxItem, reason: str, *, max_attempts: int, backoff: Backoff, now: datetime
+) -> Outcome:
+    """A temporary failure: back to ``pending`` after a backoff, or ``dead`` when exhausted."""
     if row.attempts >= max_attempts:
-        reason = f"gave up after {row.attempts} attempts: {reason}"
-        _from_sending(session, row.id, status="dead", last_error=reason[:ERROR_LIMIT])
-        return None
-    due = utcnow() + timedelta(seconds=backoff.delay(row.attempts))
-    _from_sending(
-        session, row.id, status="pending", next_attempt_at=due, last_error=reason[:ERROR_LIMIT]
+        return _outcome(row, "dead", last_error=f"gave up after {row.attempts} attempts: {reason}")
+    due = now + timedelta(seconds=backoff.delay(row.attempts))
+    return _outcome(row, "pending", last_error=reason, next_attempt_at=due)
+
+
+def released(row: OutboxItem, reason: str, due: datetime) -> Outcome:
+    """Claimed but never tried (the batch stopped early): ``pending`` again, attempt undone."""
+    return _outcome(
+        row, "pending", attempts=row.attempts - 1, last_error=reason, next_attempt_at=due
     )
-    return due
+
+
+_RECORD = (
+    update(OutboxItem.__table__)  # type: ignore[arg-type]
+    .where(
+        OutboxItem.__table__.c.id == bindparam("b_id"),
+        OutboxItem.__table__.c.status == "sending",
+        OutboxItem.__table__.c.attempts == bindparam("b_claimed"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        last_error=bindparam("b_last_error"),
+        provider_id=bindparam("b_provider_id"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        sent_at=bindparam("b_sent_at"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Write ``outcomes`` with one executemany UPDATE (pipelined by psycopg)."""
+    if not outcomes:
+        return
+    now = utcnow()
+    params = [
+        {
+            "b_id": o.row_id,
+            "b_claimed": o.claimed_attempts,
+            "b_status": o.status,
+            "b_attempts": o.attempts,
+            "b_last_error": o.last_error,
+            "b_provider_id": o.provider_id,
+            "b_next_attempt_at": o.next_attempt_at,
+            "b_sent_at": o.sent_at,
+            "b_now": now,
+        }
+        for o in outcomes
+    ]
+    session.execute(_RECORD, params)

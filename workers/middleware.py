@@ -3,8 +3,8 @@
 One :class:`DeliveryContext` is attached to each broker by ``setup_broker``. It opens the
 database runtime once per worker process (at ``process_boot``, or on first use when the
 broker runs inside another process), keeps one transport object per channel whose SMTP
-connections live one per worker thread, and tags log records with the message being
-processed, so no actor repeats any of this.
+connections live one per worker thread, and one outcome recorder (``workers.recorder``), and
+tags log records with the message being processed, so no actor repeats any of this.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dramatiq.worker import Worker, WorkerThread
 from gateway.config import Settings
 from gateway.runtime import Runtime, open_runtime
 from workers.claim import Backoff
+from workers.recorder import OutcomeRecorder
 from workers.transports.base import NotConfigured
 from workers.transports.smtp import SmtpTransport
 from workers.transports.twilio import TwilioTransport
@@ -58,6 +59,7 @@ class DeliveryContext(Middleware):
         self._lock = threading.Lock()
         self._smtp: SmtpTransport | None = None
         self._sms: TwilioTransport | None = None
+        self._recorder: OutcomeRecorder | None = None
         # Enqueue marks for brokers without Redis (see workers.relay.enqueue_once).
         self.enqueued: dict[str, float] = {}
 
@@ -67,6 +69,14 @@ class DeliveryContext(Middleware):
             if self._runtime is None:
                 self._runtime = open_runtime(self.settings)
             return self._runtime
+
+    def recorder(self) -> OutcomeRecorder:
+        """This process's outcome recorder (``workers.recorder``), started on first use."""
+        runtime = self.runtime
+        with self._lock:
+            if self._recorder is None:
+                self._recorder = OutcomeRecorder(runtime.sessions)
+            return self._recorder
 
     def smtp(self) -> SmtpTransport:
         """The relay transport; :class:`NotConfigured` without ``TICKETGW_SMTP_RELAY``."""
@@ -97,7 +107,7 @@ class DeliveryContext(Middleware):
 
     def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         """Tag this thread's log records with the actor and its outbox row."""
-        _LOG_CONTEXT.set(f"{message.actor_name}{list(message.args)}")
+        _LOG_CONTEXT.set(f"{message.actor_name}{_short(message.args)}")
 
     def after_process_message(
         self,
@@ -116,11 +126,22 @@ class DeliveryContext(Middleware):
             self._smtp.close()
 
     def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
-        """Close the database pool if this middleware opened it."""
+        """Write the outcomes still queued; close the database pool if we opened it."""
         with self._lock:
+            if self._recorder is not None:
+                self._recorder.close()
+                self._recorder = None
             if self._owns_runtime and self._runtime is not None:
                 self._runtime.close()
                 self._runtime = None
+
+
+def _short(args: tuple[object, ...]) -> str:
+    """``[[3, 4, 5]]``, or ``[[3, 4, ... 52] (50 rows)]`` for a long batch."""
+    if len(args) == 1 and isinstance(args[0], list) and len(args[0]) > 4:
+        ids = args[0]
+        return f"[[{ids[0]}, {ids[1]}, ... {ids[-1]}] ({len(ids)} rows)]"
+    return str(list(args))
 
 
 def delivery_context(broker: Broker) -> DeliveryContext:

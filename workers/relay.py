@@ -1,5 +1,8 @@
 """The outbox relay: due ``pending`` rows become broker messages; a sweep recovers the rest.
 
+A message carries a batch of row ids of one channel (see :func:`batch_size`); the worker
+claims and sends them together (``workers.deliver``).
+
 The database is the truth and the broker only transport, so anything the broker loses is
 found again here. Enqueueing is marked per row version (attempts and ``next_attempt_at``:
 every road back to ``pending`` changes one of them) with a lease (a Redis ``SET NX PX`` key,
@@ -14,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -28,7 +32,9 @@ from workers.middleware import delivery_context
 
 log = logging.getLogger(__name__)
 ACTOR_FOR_CHANNEL = {"email": "send_email", "sms": "send_sms"}
-BATCH = 1000
+BATCH = 1000  # rows per relay query
+MAX_BATCH = 50  # rows per broker message
+SPREAD = 16  # a relay pass of few rows still makes this many messages (see batch_size)
 _MARKS_LOCK = threading.Lock()
 LOST_WORKER = "worker lost mid-send (no outcome within the lease)"
 
@@ -38,8 +44,22 @@ def row_version(attempts: int, next_attempt_at: datetime | None) -> str:
     return f"{attempts}:{next_attempt_at.timestamp() if next_attempt_at else 0}"
 
 
+def batch_size(rows: int) -> int:
+    """Rows per message when ``rows`` are enqueued together.
+
+    Big enough that a worker pays one Redis fetch, one claim and one connection for many
+    mails; small enough that even a few dozen rows spread over ``SPREAD`` messages, so that
+    every worker thread gets some instead of one thread sending them all in a row.
+    """
+    return max(1, min(MAX_BATCH, -(-rows // SPREAD)))
+
+
 def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, str]], delay: float = 0) -> int:
-    """Enqueue ``(id, channel, version)`` rows not already enqueued within the lease."""
+    """Enqueue ``(id, channel, version)`` rows not already enqueued within the lease.
+
+    Fresh rows go out in batches, one message per :func:`batch_size` rows of a channel, in
+    id order. Returns how many rows were enqueued.
+    """
     ctx = delivery_context(broker)
     ttl = delay + ctx.options.lease
     keys = [f"enqueued:{row_id}:{version}" for row_id, _, version in rows]
@@ -57,15 +77,21 @@ def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, str]], delay: fl
                     del marks[k]
             fresh = [marks.get(k, 0) < now for k in keys]
             marks.update({k: now + ttl for k, ok in zip(keys, fresh, strict=True) if ok})
+    by_channel: dict[str, list[int]] = defaultdict(list)
     for (row_id, channel, _), ok in zip(rows, fresh, strict=True):
         if ok:
-            actor = broker.get_actor(ACTOR_FOR_CHANNEL[channel])
-            actor.send_with_options(args=(row_id,), delay=int(delay * 1000) or None)
+            by_channel[channel].append(row_id)
+    for channel, ids in by_channel.items():
+        actor = broker.get_actor(ACTOR_FOR_CHANNEL[channel])
+        size = batch_size(len(ids))
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            actor.send_with_options(args=(chunk,), delay=int(delay * 1000) or None)
     return sum(fresh)
 
 
 def relay_pending(sessions: sessionmaker[Session], broker: Broker) -> int:
-    """Enqueue every due ``pending`` row; returns how many messages were sent to the broker.
+    """Enqueue every due ``pending`` row; returns how many rows were sent to the broker.
 
     Call it right after committing new outbox rows so they go out at once; the sweep calls
     it too, for rows whose backoff has passed or whose message the broker lost.

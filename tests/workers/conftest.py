@@ -94,19 +94,21 @@ AddRows = Callable[..., list[int]]
 
 @pytest.fixture
 def add_rows(runtime: Runtime) -> AddRows:
-    """Insert ``n`` pending email rows (or ``channel``/``template`` rows); return their ids."""
+    """Insert ``n`` pending email rows (or ``channel``/``template``/``recipient`` rows); ids."""
 
     def add(
         n: int = 1, *, channel: str = "email", template: str = "ack", **fields: Any
     ) -> list[int]:
         items = []
+        default = "carol@example.org" if channel == "email" else "+14155552671"
+        recipient = fields.pop("recipient", default)
         with runtime.transaction() as session:
             for _ in range(n):
                 key = uuid.uuid4().hex
                 context = email_context(key) if channel == "email" else {"vars": {}}
                 item = OutboxItem(
                     channel=channel,
-                    recipient="carol@example.org" if channel == "email" else "+14155552671",
+                    recipient=recipient,
                     template=template,
                     context=context,
                     email_message_id=f"{key}@example.com" if channel == "email" else None,

@@ -1,8 +1,9 @@
 """A real SMTP sink for delivery tests: an aiosmtpd server that records what it accepts.
 
 Behaviours a relay can have are switches on :class:`Recorder`: answer every DATA with a
-fixed reply (``550`` refuses, ``451`` defers), hang (a timeout for the client), or hold
-messages at DATA until released, which is how a test catches a worker mid-send.
+fixed reply (``550`` refuses, ``451`` defers), refuse chosen recipients at RCPT, hang (a
+timeout for the client), or hold messages at DATA until released, which is how a test
+catches a worker mid-send.
 """
 
 from __future__ import annotations
@@ -34,11 +35,20 @@ class Recorder:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reply: str | None = None  # e.g. "550 5.7.1 rejected" instead of accepting
+        self.refuse_rcpt: dict[str, str] = {}  # recipient -> reply at RCPT ("450 ...", "550 ...")
         self.hang = False  # never answer DATA (until the client gives up)
         self.accept_before_hold: int | None = None  # accept N mails, then hold the rest
         self.held = 0
         self._release: asyncio.Event | None = None
         self._lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if reply := self.refuse_rcpt.get(address):
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self._release is None:

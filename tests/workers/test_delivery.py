@@ -16,7 +16,9 @@ def test_pending_rows_are_delivered_with_headers_and_alternatives(
     recorder, _ = sink
     ids = add_rows(3)
     broker = workers()
-    assert relay_pending(runtime.sessions, broker) == 3
+    # The workers' first sweep may have enqueued them already: then the relay adds nothing
+    # (counts are tested in test_batches.py, on a broker without workers).
+    assert relay_pending(runtime.sessions, broker) in (0, 3)
     wait_until(lambda: len(recorder.messages) == 3, what="3 mails at the sink")
     wait_until(lambda: all(row(runtime, i).status == "sent" for i in ids), what="rows sent")
 

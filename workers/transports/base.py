@@ -26,6 +26,14 @@ class TemporaryFailure(DeliveryError):
     """Worth trying again later: 4xx replies, timeouts, refused connections, HTTP 429/5xx."""
 
 
+class Unreachable(TemporaryFailure):
+    """The provider could not be reached at all (refused, timed out, dropped the link).
+
+    Unlike a deferral of one message, this says nothing good about the next one: a worker
+    delivering a batch stops there instead of waiting out a timeout for every row.
+    """
+
+
 class PermanentFailure(DeliveryError):
     """Trying again cannot help: 5xx replies, invalid numbers, broken templates."""
 

@@ -6,8 +6,8 @@ NOOP before reuse (relays drop idle clients), and any failure closes it so the n
 starts fresh. Every socket operation has a timeout: Dramatiq's time limits cannot interrupt
 a thread blocked in ``recv``.
 
-Reply classes: 4xx, disconnects, refused connections and timeouts are temporary; 5xx is
-permanent.
+Reply classes: 4xx, disconnects, refused connections and timeouts are temporary (the last
+three :class:`Unreachable`); 5xx is permanent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 
-from workers.transports.base import PermanentFailure, TemporaryFailure
+from workers.transports.base import PermanentFailure, TemporaryFailure, Unreachable
 
 IDLE_CHECK_SECONDS = 10.0
 
@@ -72,9 +72,8 @@ class SmtpTransport:
             raise _failure(exc.smtp_code, exc.smtp_error, "relay said") from exc
         except (OSError, smtplib.SMTPException) as exc:  # timeouts and refusals are OSErrors
             self.close()
-            raise TemporaryFailure(
-                f"relay {self.host}:{self.port}: {exc or type(exc).__name__}"
-            ) from exc
+            reason = f"relay {self.host}:{self.port}: {exc or type(exc).__name__}"
+            raise Unreachable(reason) from exc
         self._local.used = time.monotonic()
         return reply.decode("utf-8", "replace").strip()[:200]
 

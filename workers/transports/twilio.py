@@ -21,6 +21,7 @@ from workers.transports.base import (
     OutgoingSms,
     PermanentFailure,
     TemporaryFailure,
+    Unreachable,
 )
 
 TWILIO_BASE = "https://api.twilio.com"
@@ -73,7 +74,7 @@ class TwilioTransport:
             error = TemporaryFailure if exc.status == 429 or exc.status >= 500 else PermanentFailure
             raise error(f"Twilio {exc.status} (code {exc.code}): {exc.msg}") from exc
         except requests.RequestException as exc:
-            raise TemporaryFailure(f"Twilio unreachable: {exc}") from exc
+            raise Unreachable(f"Twilio unreachable: {exc}") from exc
         return str(sent.sid)
 
     def close(self) -> None:

@@ -1,0 +1,111 @@
+"""Deliver a batch of outbox rows: one claim, one provider connection, grouped recording.
+
+A Dramatiq message carries the ids of up to ``workers.relay.MAX_BATCH`` rows of one channel
+(a retry carries one). The worker
+
+1. claims the batch with one UPDATE and commits it before any provider talk
+   (``workers.claim.claim_batch``); rows another worker took are not returned, so they are
+   not ours to send;
+2. sends the claimed rows in id order over the thread's reused connection, one provider
+   transaction per row (each mail has its own envelope), deciding each row's
+   :class:`~workers.claim.Outcome` as it goes;
+3. hands each outcome to the process's :class:`~workers.recorder.OutcomeRecorder` at once,
+   waits for the batch's outcomes to be committed, and enqueues the rows that went back to
+   ``pending`` for their next attempt.
+
+At least once, never twice on purpose: a crash after the provider accepted a row but before
+its ``sent`` is committed leaves the row ``sending``; the sweep puts it back to ``pending``
+after the lease, and it is sent again. The recorder keeps that window about one commit wide.
+
+A batch stops early when the provider is :class:`Unreachable` (the next rows would each wait
+out the same timeout) or when it has run for ``send_timeout`` seconds (so that one message
+stays well inside its time limit and the lease): the rows not tried are released, with their
+attempt undone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from schema import db
+from schema.models import OutboxItem
+from schema.models.base import utcnow
+from workers import claim
+from workers.relay import enqueue_once, row_version
+from workers.transports.base import PermanentFailure, TemporaryFailure, Unreachable
+
+if TYPE_CHECKING:
+    import dramatiq
+
+    from workers.middleware import DeliveryContext
+
+log = logging.getLogger(__name__)
+Sender = Callable[["DeliveryContext", OutboxItem], str]
+BUDGET_SPENT = "not tried: the batch ran out of time"
+
+
+def deliver_batch(
+    broker: dramatiq.Broker, ctx: DeliveryContext, row_ids: Sequence[int], sender: Sender
+) -> Counter[str]:
+    """Claim, send and record ``row_ids``; returns how many rows ended in each status."""
+    with db.transaction(ctx.runtime.sessions) as session:
+        rows = claim.claim_batch(session, row_ids)
+    if not rows:
+        return Counter()  # sent, taken by another worker, or not yet due
+    outcomes = ctx.recorder().batch()
+    started, stop, stop_due = time.monotonic(), "", utcnow()
+    for row in rows:
+        if not stop and time.monotonic() - started > ctx.options.send_timeout:
+            stop, stop_due = BUDGET_SPENT, utcnow()
+        if stop:
+            outcomes.add(claim.released(row, stop, stop_due))
+            continue
+        outcome, unreachable = _send(ctx, row, sender)
+        outcomes.add(outcome)
+        if unreachable:
+            # The rest wait as long as this row does (or are tried at once if it is dead).
+            stop = f"not tried: {outcome.last_error}"
+            stop_due = outcome.retry_due or utcnow()
+    recorded = outcomes.wait(timeout=ctx.options.send_timeout + 30)
+    _enqueue_retries(broker, recorded)
+    return Counter(o.status for o in recorded)
+
+
+def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[claim.Outcome, bool]:
+    """Send one claimed row: its outcome, and whether the provider was unreachable."""
+    try:
+        return claim.sent(row, sender(ctx, row), utcnow()), False
+    except PermanentFailure as exc:
+        log.warning("outbox %d failed: %s", row.id, exc)
+        return claim.failed(row, str(exc)), False
+    except Exception as exc:
+        # Temporary failures, and surprises: both get the backoff road, ending in `dead`.
+        if not isinstance(exc, TemporaryFailure):
+            log.exception("outbox %d: unexpected error", row.id)
+        reason = str(exc) if isinstance(exc, TemporaryFailure) else f"internal error: {exc!r}"
+        outcome = claim.retry(
+            row,
+            reason,
+            max_attempts=ctx.settings.max_attempts,
+            backoff=ctx.options.backoff,
+            now=utcnow(),
+        )
+        if outcome.status == "dead":
+            log.warning("outbox %d dead: %s", row.id, reason)
+        return outcome, isinstance(exc, Unreachable)
+
+
+def _enqueue_retries(broker: dramatiq.Broker, recorded: Sequence[claim.Outcome]) -> None:
+    """Rows back to ``pending`` go to the broker again, delayed until they are due."""
+    by_due: dict[datetime, list[tuple[int, str, str]]] = defaultdict(list)
+    for o in recorded:
+        if (due := o.retry_due) is not None:
+            by_due[due].append((o.row_id, o.channel, row_version(o.attempts, due)))
+    now = utcnow()
+    for due, rows in by_due.items():
+        enqueue_once(broker, rows, delay=max(0.0, (due - now).total_seconds()))
