@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.tokens import ReplyToken, token_address
+from schema.db import insert_ignoring_conflict
 from schema.models import Agent, Contact, KnownMessageId, Message, OutboxItem, Ticket
+from schema.models.base import utcnow
 
 LOOP_MARKER = "ticket-gateway"
 _MAX_REFERENCES = 20
@@ -111,8 +112,8 @@ def enqueue_email(
     vars: Mapping[str, Any],
     key: str,
     automatic: bool = True,
-) -> OutboxItem | None:
-    """Add one email notification; ``None`` when ``key`` was already used (same event)."""
+) -> int | None:
+    """Add one email notification: its row id, or ``None`` when ``key`` was already used."""
     support = support_address_of(ticket, settings)
     message_id = new_message_id(ticket, settings.message_id_domain)
     token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
@@ -134,14 +135,17 @@ def enqueue_email(
         cache = session.info.get(_THREAD_CACHE)
         if cache is not None and ticket.id in cache:
             cache[ticket.id].append((message_id, True, recipient.address))
-        # A fresh random id nobody can hold yet: no lookup, and it flushes with the next batch.
-        session.add(
-            KnownMessageId(
-                message_id=message_id,
-                ticket_id=ticket.id,
-                outbound=True,
-                recipient=recipient.address,
-            )
+        insert_ignoring_conflict(
+            session,
+            KnownMessageId,
+            {
+                "message_id": message_id,
+                "ticket_id": ticket.id,
+                "outbound": True,
+                "recipient": recipient.address,
+                "created_at": utcnow(),
+            },
+            "message_id",
         )
     return row
 
@@ -155,7 +159,7 @@ def enqueue_sms(
     template: str,
     vars: Mapping[str, Any],
     key: str,
-) -> OutboxItem | None:
+) -> int | None:
     sender = ticket.queue.sms_number or settings.twilio_from or ""
     context = {"vars": dict(vars), "headers": {}, "from": sender}
     return _insert(session, "sms", recipient, template, context, ticket, None, key)
@@ -170,27 +174,26 @@ def _insert(
     ticket: Ticket,
     message_id: str | None,
     key: str,
-) -> OutboxItem | None:
+) -> int | None:
     """One row unless ``key`` is taken, by this transaction or a concurrent one.
 
     ``INSERT ... ON CONFLICT DO NOTHING`` is one statement where a look-up, a savepoint and
     an insert were four round trips, and it is just as safe against a concurrent twin.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(OutboxItem)
-        .values(
-            channel=channel,
-            recipient=recipient.address,
-            template=template,
-            locale=recipient.locale,
-            context=context,
-            ticket_id=ticket.id,
-            email_message_id=message_id,
-            idempotency_key=key,
-            status="pending",
-        )
-        .on_conflict_do_nothing(index_elements=[OutboxItem.idempotency_key])
-        .returning(OutboxItem)
+    row_id = insert_ignoring_conflict(
+        session,
+        OutboxItem,
+        {
+            "channel": channel,
+            "recipient": recipient.address,
+            "template": template,
+            "locale": recipient.locale,
+            "context": context,
+            "ticket_id": ticket.id,
+            "email_message_id": message_id,
+            "idempotency_key": key,
+            "status": "pending",
+        },
+        "idempotency_key",
     )
-    return session.scalars(stmt).one_or_none()
+    return row_id

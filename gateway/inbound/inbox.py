@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.mail.headers import message_id
+from schema.db import insert_ignoring_conflict
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
@@ -62,24 +62,22 @@ def accept(
     key is taken (a redelivery, or a concurrent twin winning the unique key) in one round
     trip, where a look-up and an insert in a savepoint took four.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(InboxItem)
-        .values(
-            channel=channel,
-            source=source[:500],
-            dedupe_key=dedupe_key,
-            raw=raw,
-            size=len(raw),
-            envelope_sender=envelope_sender,
-            envelope_recipients=list(envelope_recipients),
-            status="pending",
-            received_at=received_at or utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=[InboxItem.dedupe_key])
-        .returning(InboxItem.id)
+    item_id = insert_ignoring_conflict(
+        session,
+        InboxItem,
+        {
+            "channel": channel,
+            "source": source[:500],
+            "dedupe_key": dedupe_key,
+            "raw": raw,
+            "size": len(raw),
+            "envelope_sender": envelope_sender,
+            "envelope_recipients": list(envelope_recipients),
+            "status": "pending",
+            "received_at": received_at or utcnow(),
+        },
+        "dedupe_key",
     )
-    item_id = session.scalar(stmt)
     if item_id is not None:
         return Accepted(item_id, duplicate=False)
     twin = _find(session, dedupe_key)
