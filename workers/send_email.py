@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.config import Settings
 from schema.models import OutboxItem
 from schema.models.base import utcnow
+from workers.headers import OUTGOING
 from workers.render import TemplateError, render_email
 from workers.transports.base import PermanentFailure
 
@@ -39,7 +40,7 @@ def build_email(row: OutboxItem, settings: Settings) -> EmailMessage:
     except KeyError as exc:
         raise PermanentFailure(f"outbox context has no {exc.args[0]!r}") from exc
     try:
-        msg = EmailMessage()
+        msg = EmailMessage(policy=OUTGOING)
         msg["From"] = context["from"]
         msg["To"] = row.recipient
         msg["Subject"] = rendered.subject
