@@ -20,7 +20,8 @@ from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import accept, mail_dedupe_key, pending_ids
-from gateway.ingest import STEPS, Env, Work, parse
+from gateway.ingest import STEPS, parse
+from gateway.work import Env, Work
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
