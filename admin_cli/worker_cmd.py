@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import click
+from sqlalchemy import text
 
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError
@@ -74,11 +75,37 @@ def worker(
         sweep_every=sweep_every,
         send_timeout=min(30.0, lease / 2),  # a send must end before its lease does
     )
+    _log_setup()
+    _check_connections(settings, processes * pool_size(threads))
     args = (settings, options, threads, namespace)
     if processes == 1:
         run_process(*args)
     else:
         _supervise(processes, args)
+
+
+def pool_size(threads: int) -> int:
+    """Database connections one worker process may hold: its threads, recorder and sweep."""
+    return threads + 2
+
+
+def _check_connections(settings: Settings, wanted: int) -> None:
+    """Warn when the workers could take more than half of PostgreSQL's connections."""
+    if not settings.database_url.startswith("postgresql"):
+        return
+    runtime = open_runtime(settings)  # also fails here, once, if the database is unusable
+    try:
+        with runtime.engine.connect() as conn:
+            limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    finally:
+        runtime.close()
+    if wanted > limit // 2:
+        log.warning(
+            "workers may open %d database connections of the server's max_connections=%d: "
+            "use fewer --processes or --threads",
+            wanted,
+            limit,
+        )
 
 
 def run_process(
@@ -94,10 +121,18 @@ def run_process(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     open_runtime(settings).close()  # fails here, once, if the database is unusable
-    # The worker's own pool: sized for its threads, and without pre-ping, which cost one
-    # extra round trip per transaction (two per mail); a dropped connection fails one
-    # message, which Dramatiq retries and the claim keeps harmless.
-    engine = db.make_engine(settings.database_url, pool_pre_ping=False, pool_size=threads + 2)
+    # The worker's own pool: one connection per thread plus the outcome recorder and the
+    # sweep, and no overflow, so `--processes` x `pool_size` is the most this can open
+    # (checked against the server's limit in _check_connections). No pre-ping, which cost
+    # a round trip per transaction; a dropped connection fails one message, which Dramatiq
+    # retries and the claim keeps harmless.
+    engine = db.make_engine(
+        settings.database_url,
+        pool_pre_ping=False,
+        pool_size=pool_size(threads),
+        max_overflow=0,
+        pool_timeout=60,
+    )
     runtime = Runtime(settings, engine, db.make_sessionmaker(engine))
     broker = setup_broker(settings, options=options, runtime=runtime, namespace=namespace)
     running = start_workers(broker, threads=threads)

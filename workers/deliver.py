@@ -18,9 +18,10 @@ its ``sent`` is committed leaves the row ``sending``; the sweep puts it back to 
 after the lease, and it is sent again. The recorder keeps that window about one commit wide.
 
 A batch stops early when the provider is :class:`Unreachable` (the next rows would each wait
-out the same timeout) or when it has run for ``send_timeout`` seconds (so that one message
-stays well inside its time limit and the lease): the rows not tried are released, with their
-attempt undone.
+out the same timeout) or when it has run for half of ``send_timeout`` (itself at most half
+the lease): a row claimed at the start must have its outcome long before the sweep would
+presume its worker dead and send it again, and one message stays inside its time limit.
+The rows not tried are released, with their attempt undone.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def deliver_batch(
     outcomes = ctx.recorder().batch()
     started, stop, stop_due = time.monotonic(), "", utcnow()
     for row in rows:
-        if not stop and time.monotonic() - started > ctx.options.send_timeout:
+        if not stop and time.monotonic() - started > ctx.options.send_timeout / 2:
             stop, stop_due = BUDGET_SPENT, utcnow()
         if stop:
             outcomes.add(claim.released(row, stop, stop_due))
