@@ -3,8 +3,8 @@
 Run: ``.venv/bin/python bench/dispatch.py [--rows 5000] [--runs 3] [--threads 8]``.
 Creates its own PostgreSQL database (on ``TICKETGW_TEST_PG_URL``, default the local socket)
 and Redis namespace, and drops both at the end. The sink is an aiosmtpd server in its own
-process that only counts. Prints mails/s per run, the CPU (in cores) the sink and each
-worker process used during the run, and the median.
+process that only counts. Prints mails/s per run, the CPU (in cores) the sink, each worker
+process and the whole machine used during the run, and the median.
 """
 
 from __future__ import annotations
@@ -67,7 +67,19 @@ def _cpu_seconds(pid: int) -> float:
 def _processes(sink: Any, worker: subprocess.Popen[bytes]) -> list[tuple[str, int]]:
     """The sink and each worker process, to see where the CPU goes."""
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
-    return [("sink", sink.pid)] + [(f"worker{i}", int(pid)) for i, pid in enumerate(children)]
+    workers = [
+        int(pid)
+        for pid in children  # multiprocessing's resource tracker is a child too
+        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    return [("sink", sink.pid)] + [(f"worker{i + 1}", pid) for i, pid in enumerate(workers)]
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine spent not idle so far (``/proc/stat``)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _admin(sql: str) -> None:
@@ -162,6 +174,7 @@ def main() -> None:
                 session.execute(insert(OutboxItem), _rows(args.rows))
             start_count = count.value
             cpu_before = {name: _cpu_seconds(pid) for name, pid in _processes(sink, worker)}
+            busy_before = _busy_seconds()
             started = time.perf_counter()
             relay_pending(runtime.sessions, broker)
             while count.value - start_count < args.rows:
@@ -173,7 +186,12 @@ def main() -> None:
                 name: (_cpu_seconds(pid) - cpu_before.get(name, 0.0)) / elapsed
                 for name, pid in _processes(sink, worker)
             }
-            print("  CPU (cores): " + ", ".join(f"{n} {c:.2f}" for n, c in cpu.items()))
+            cpu["machine"] = (_busy_seconds() - busy_before) / elapsed
+            print(
+                "  CPU (cores): "
+                + ", ".join(f"{n} {c:.2f}" for n, c in cpu.items())
+                + f" of {os.cpu_count()}"
+            )
             time.sleep(1)  # the last `sent` commits land before the next TRUNCATE
         print(
             f"median: {statistics.median(rates):.0f} mails/s (2 processes x {args.threads} threads)"
