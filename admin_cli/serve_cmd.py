@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from admin_cli.context import runtime
+from gateway.logs import setup_logging
 from gateway.server import Gateway
 from gateway.server import serve as run_gateway
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.command()
@@ -19,9 +16,7 @@ def serve() -> None:
 
     Migrates the database first. Mail accepted before a crash is processed on the next start.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging()
     rt = runtime(migrate=True)
 
     def started(gateway: Gateway) -> None:

@@ -1,36 +1,38 @@
-"""``ticketgw serve``: the listeners and the inbox processor in one process.
+"""``ticketgw serve``: the SMTP listener, and the processing of what it accepts.
 
-The SMTP server runs on an asyncio loop; database work happens in a small thread pool
-(the listener's hooks) and in the processor thread. :class:`Gateway` can run in the
-foreground (``serve``) or in a background thread (``demo`` and the tests).
+The SMTP server runs on an asyncio loop; storing a mail happens in a small thread pool
+(the listener's hooks). :class:`Gateway` runs in the foreground (``serve``, processing in a
+child process) or in a background thread (``demo`` and the tests, processing in threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
-from gateway.inbound.process import Outcome
 from gateway.inbound.processor import InboxProcessor
 from gateway.inbound.smtp import InboxHandler, smtp_factory
+from gateway.processing import Processing, ProcessingProcess
 from gateway.runtime import Runtime
-from workers.broker import RunningWorkers, setup_broker, start_workers
 from workers.middleware import DeliveryOptions
-from workers.relay import relay_pending
 
 log = logging.getLogger(__name__)
 
 
 class Gateway:
-    """Listeners, the inbox processor and, in the embedded default, the delivery workers.
+    """The SMTP listener and what processes and delivers the mail it accepts.
 
-    With ``TICKETGW_REDIS_URL`` set, notifications are only enqueued here and separate
-    ``ticketgw worker`` processes deliver them; without it a ``StubBroker`` and worker
-    threads in this process do.
+    ``processing="thread"`` keeps processing in this process (tests, ``demo``);
+    ``"process"`` moves it to a child process (``serve``), so that accepting mail never
+    waits behind processing it. With ``TICKETGW_REDIS_URL`` set, notifications are only
+    enqueued and separate ``ticketgw worker`` processes deliver them; without it, worker
+    threads beside the processor do.
     """
 
     def __init__(
@@ -39,50 +41,48 @@ class Gateway:
         *,
         sweep_seconds: float = 30.0,
         delivery: DeliveryOptions | None = None,
+        processing: Literal["thread", "process"] = "thread",
     ) -> None:
         self.runtime = runtime
-        self.broker = setup_broker(runtime.settings, runtime=runtime, options=delivery)
-        self.processor = InboxProcessor(
-            runtime, sweep_seconds=sweep_seconds, on_outcome=self._relay
+        self.processing: Processing | ProcessingProcess = (
+            Processing(runtime, sweep_seconds=sweep_seconds, delivery=delivery)
+            if processing == "thread"
+            else ProcessingProcess(runtime.settings, sweep_seconds=sweep_seconds)
         )
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
-        self.workers: RunningWorkers | None = None
         self._servers: list[asyncio.Server] = []
         self.smtp_address: tuple[str, int] | None = None
 
-    def _relay(self, outcome: Outcome) -> None:
-        """Hand the notifications an item caused to the broker at once, not at the sweep."""
-        if outcome.status in {"done", "ignored"}:
-            relay_pending(self.runtime.sessions, self.broker)
+    @property
+    def processor(self) -> InboxProcessor:
+        """The in-process processor (thread mode), e.g. to wait until it is idle."""
+        assert isinstance(self.processing, Processing), "processing runs in another process"
+        return self.processing.processor
 
     async def start(self) -> None:
         settings = self.runtime.settings
-        handler = InboxHandler(self.runtime, self.processor.submit, self.executor)
+        handler = InboxHandler(self.runtime, self.processing.submit, self.executor)
         host, port = settings.smtp_listen
         loop = asyncio.get_running_loop()
         server = await loop.create_server(smtp_factory(handler, settings), host, port)
         self._servers.append(server)
         self.smtp_address = server.sockets[0].getsockname()[:2]
-        if not settings.redis_url:
-            self.workers = start_workers(self.broker)
-        self.processor.start()
+        self.processing.start()
         log.info("SMTP listening on %s:%s", *self.smtp_address)
 
     async def stop(self) -> None:
         for server in self._servers:
             server.close()
             await server.wait_closed()
-        self.processor.stop()
         self.executor.shutdown(wait=True)
-        if self.workers is not None:
-            self.workers.stop()
+        self.processing.stop()
 
 
 def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM; pending inbox items are picked up on the next start."""
 
     async def main() -> None:
-        gateway = Gateway(runtime)
+        gateway = Gateway(runtime, processing="process")
         await gateway.start()
         if on_started is not None:
             on_started(gateway)
@@ -90,7 +90,11 @@ def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
-        await stopping.wait()
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=2.0)
+            if isinstance(gateway.processing, ProcessingProcess):
+                gateway.processing.ensure_alive()
         await gateway.stop()
 
     asyncio.run(main())
