@@ -62,7 +62,15 @@ def store(work: Work, env: Env) -> Work:
         message = _add(work, env, ticket, f"{what}: {msg.text}", internal=True, audience="none")
     else:
         audience: Audience = "agents" if work.verdict.kind == "list" else "all"
-        message = _add(work, env, ticket, msg.text, contact=contact, audience=audience)
+        message = _add(
+            work,
+            env,
+            ticket,
+            msg.text,
+            contact=contact,
+            audience=audience,
+            first=True if new_ticket else None,
+        )
     for part in msg.attachments:
         message.attachments.append(
             Attachment(
@@ -90,7 +98,9 @@ def _add(
     audience: Audience = "all",
     contact: Contact | None = None,
     agent: Agent | None = None,
+    first: bool | None = None,
 ) -> Message:
+    """Add the mail's message; ``first`` is ``True`` when ``store`` just opened the ticket."""
     assert work.parsed is not None
     msg = work.parsed.message
     return tickets.add_message(
@@ -116,6 +126,7 @@ def _add(
             audience="none" if work.held else audience,
         ),
         now=env.now,
+        first=first,
     )
 
 

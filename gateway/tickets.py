@@ -112,13 +112,26 @@ def open_ticket(
 
 
 def add_message(
-    session: Session, ticket: Ticket, new: NewMessage, *, now: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    new: NewMessage,
+    *,
+    now: datetime | None = None,
+    first: bool | None = None,
 ) -> Message:
-    """Append a message; a customer's reopens a resolved ticket, an agent's counts as response."""
+    """Append a message; a customer's reopens a resolved ticket, an agent's counts as response.
+
+    ``first`` says whether this is the ticket's first message, for a caller that knows (it
+    just opened the ticket); ``None`` looks it up, which costs a query and an autoflush.
+    """
     now = now or utcnow()
     if ticket.status == "closed" and new.author_kind == "customer":
         raise IllegalTransition(f"{ticket.reference} is closed: open a follow-up ticket instead")
-    earlier = session.scalar(select(Message.id).where(Message.ticket_id == ticket.id).limit(1))
+    if first is None:
+        first = (
+            session.scalar(select(Message.id).where(Message.ticket_id == ticket.id).limit(1))
+            is None
+        )
     message = Message(
         ticket_id=ticket.id,
         direction="out" if new.author_kind == "agent" else "in",
@@ -157,7 +170,7 @@ def add_message(
             _set_status(session, ticket, "open", actor, now)
     audit.record(session, ticket, actor, "note" if new.internal else "message", new=message.id)
     ticket.updated_at = now
-    events.emit(session, MessageAdded(ticket.id, message.id, earlier is None, new.audience))
+    events.emit(session, MessageAdded(ticket.id, message.id, first, new.audience))
     return message
 
 
