@@ -21,6 +21,7 @@ from gateway.errors import IllegalTransition, InvalidInput, NotFound
 from gateway.events import Audience, MessageAdded, StatusChanged
 from gateway.queues import check_priority, get_queue
 from gateway.sla import deadlines
+from schema.db import insert_ignoring_conflict
 from schema.models import Agent, Contact, KnownMessageId, Message, Queue, Ticket, TicketTag
 from schema.models.base import utcnow
 from schema.models.tickets import STATUSES, format_reference
@@ -203,14 +204,23 @@ def remember_message_id(
     outbound: bool = False,
     recipient: str | None = None,
 ) -> None:
-    """Record a Message-ID as belonging to ``ticket`` (first writer wins on duplicates)."""
-    if session.get(KnownMessageId, message_id) is None:
-        session.add(
-            KnownMessageId(
-                message_id=message_id, ticket_id=ticket.id, outbound=outbound, recipient=recipient
-            )
-        )
-        session.flush()
+    """Record a Message-ID as belonging to ``ticket`` (first writer wins on duplicates).
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` in Core: no look-up, no flush, and a concurrent
+    twin cannot make it fail. ``ticket`` must already be flushed (it has an id).
+    """
+    assert ticket.id is not None, "flush the ticket before remembering its Message-IDs"
+    insert_ignoring_conflict(
+        session,
+        KnownMessageId,
+        {
+            "message_id": message_id,
+            "ticket_id": ticket.id,
+            "outbound": outbound,
+            "recipient": recipient,
+        },
+        "message_id",
+    )
 
 
 def change_status(
