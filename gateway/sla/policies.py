@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.addresses import normalize_email
 from gateway.errors import Conflict, InvalidInput, NotFound
@@ -75,6 +75,7 @@ def set_policy(
     policy.warn_at_percent = warn_at
     policy.escalate_to = recipients
     session.flush()
+    _forget_policies(session)
     return policy
 
 
@@ -88,6 +89,7 @@ def delete_policy(session: Session, name: str) -> None:
         raise NotFound(f"no SLA policy named {name!r}")
     session.delete(policy)
     session.flush()
+    _forget_policies(session)
 
 
 def list_policies(session: Session) -> list[SlaPolicy]:
@@ -96,7 +98,48 @@ def list_policies(session: Session) -> list[SlaPolicy]:
 
 
 def policy_for(session: Session, priority: str) -> SlaPolicy | None:
-    return session.scalars(select(SlaPolicy).where(SlaPolicy.priority == priority)).one_or_none()
+    """The policy for ``priority``, looked up once per priority per transaction.
+
+    Every new ticket asks, so the answer is kept in ``session.info`` (see
+    :func:`_policy_cache`). That is safe because nothing in the session that reads it can
+    change it unseen: :func:`set_policy` and :func:`delete_policy` drop the cache, and it is
+    dropped when the outermost transaction ends and on any rollback, savepoints included
+    (which may undo a policy change). A policy committed by another process while this
+    transaction runs is seen from the next transaction on, as with ``Env.cache``'s agents
+    and queues; admins change policies from the CLI, in their own transactions.
+    """
+    cache = _policy_cache(session)
+    if priority not in cache:
+        cache[priority] = session.scalars(
+            select(SlaPolicy).where(SlaPolicy.priority == priority)
+        ).one_or_none()
+    return cache[priority]
+
+
+_CACHE = "gateway.sla.policy_for"
+_HOOKED = "gateway.sla.policy_for.hooked"
+
+
+def _policy_cache(session: Session) -> dict[str, SlaPolicy | None]:
+    """This transaction's policies by priority; the session's hooks drop them when it ends."""
+    if not session.info.get(_HOOKED):
+        event.listen(session, "after_transaction_end", _end_of_transaction)
+        event.listen(session, "after_soft_rollback", _on_rollback)
+        session.info[_HOOKED] = True
+    return session.info.setdefault(_CACHE, {})  # type: ignore[no-any-return]
+
+
+def _forget_policies(session: Session) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _end_of_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        _forget_policies(session)
+
+
+def _on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    _forget_policies(session)
 
 
 def ensure_default_policies(session: Session) -> list[SlaPolicy]:
