@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway.addresses import normalize_email, normalize_phone
@@ -22,7 +25,9 @@ def contact_for(
     """The contact owning this identity, created on first sight.
 
     Two listeners may see a new customer at once; the unique identity key makes one of
-    them win, and the loser reads the winner's row inside a savepoint.
+    them win. The contact row goes in first, then the identity with ``ON CONFLICT DO
+    NOTHING``: two plain inserts where a savepoint cost four round trips. The loser deletes
+    the contact it just made and returns the winner's.
     """
     value = normalize_email(value, strict=strict) if kind == "email" else normalize_phone(value)
     identity = find_identity(session, kind, value)
@@ -30,16 +35,36 @@ def contact_for(
         if name and not identity.contact.name:
             identity.contact.name = name
         return identity.contact
-    try:
-        with session.begin_nested():
-            contact = Contact(name=name)
-            contact.identities.append(ContactIdentity(kind=kind, value=value))
-            session.add(contact)
-        return contact
-    except IntegrityError:
+    contact = Contact(name=name)
+    session.add(contact)
+    session.flush()
+    if _insert_identity(session, {"contact_id": contact.id, "kind": kind, "value": value}) is None:
+        session.delete(contact)  # a concurrent writer took the identity after our look-up
+        session.flush()
         identity = find_identity(session, kind, value)
         assert identity is not None  # the concurrent insert that beat us
         return identity.contact
+    # contact.identities loads on first use (one query). Building the identity object by
+    # hand would save it, but a savepoint rollback would not expunge such an object, and on
+    # SQLite a reused rowid would then clash with it in the identity map.
+    return contact
+
+
+def _insert_identity(session: Session, row: dict[str, Any]) -> int | None:
+    """``INSERT ... ON CONFLICT (kind, value) DO NOTHING RETURNING id``: ``None`` if taken.
+
+    ``schema.db.insert_ignoring_conflict`` names a one-column key; this one has two.
+    """
+    table = ContactIdentity.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=[table.c.kind, table.c.value])
+        .returning(table.c.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def contact_for_email(

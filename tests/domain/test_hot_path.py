@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import audit, events, queues, tickets
+from gateway import audit, contacts, events, queues, tickets
 from gateway.contacts import contact_for_email
 from gateway.events import MessageAdded
 from gateway.inbound.breaker import hold_reason
 from gateway.runtime import Runtime
 from gateway.sla.policies import delete_policy, policy_for, set_policy
 from gateway.tickets import NewMessage
-from schema.models import InboxItem, KnownMessageId, Ticket
+from schema.models import Contact, ContactIdentity, InboxItem, KnownMessageId, Ticket
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -133,3 +134,56 @@ def test_policy_for_is_kept_per_transaction_and_dropped_on_change(
     with runtime.transaction() as other:
         delete_policy(other, "n3")
     assert policy_for(session, "normal") is None
+
+
+def test_contact_for_creates_contact_and_loaded_identity(session: Session) -> None:
+    contact = contacts.contact_for_email(session, "New@Example.org", "New")
+    identity = contact.identity("email")
+    assert identity is not None
+    assert identity.value == "new@example.org"
+    assert identity.contact is contact
+    assert not session.new
+    assert not session.dirty
+    session.commit()
+    again = contacts.contact_for_email(session, "new@example.org")
+    assert again.id == contact.id
+    assert again.identity("email").id == identity.id  # type: ignore[union-attr]
+
+
+def test_contact_for_loses_a_race_to_a_concurrent_writer(
+    session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with runtime.transaction() as other:
+        winner_id = contacts.contact_for_email(other, "race@example.org", "Winner").id
+    real, calls = contacts.find_identity, []
+
+    def stale_first(s: Session, kind: str, value: str) -> ContactIdentity | None:
+        # the look-up ran before the winner committed: it saw nothing
+        calls.append(value)
+        return None if len(calls) == 1 else real(s, kind, value)
+
+    monkeypatch.setattr(contacts, "find_identity", stale_first)
+    got = contacts.contact_for_email(session, "race@example.org", "Loser")
+    assert got.id == winner_id
+    assert len(calls) == 2
+    session.commit()
+    names = session.scalars(select(Contact.name).where(Contact.name.in_(["Winner", "Loser"])))
+    assert list(names) == ["Winner"]
+    idents = session.scalars(
+        select(ContactIdentity.contact_id).where(ContactIdentity.value == "race@example.org")
+    )
+    assert list(idents) == [winner_id]
+
+
+def test_contact_for_after_a_rolled_back_savepoint(session: Session) -> None:
+    """A mail that made a contact and then failed leaves nothing for the next mail to trip on."""
+    savepoint = session.begin_nested()
+    contacts.contact_for_email(session, "again@example.org", "Again")
+    savepoint.rollback()  # the rest of the pipeline failed
+    contact = contacts.contact_for_email(session, "again@example.org", "Again")
+    assert contact.identity("email").value == "again@example.org"  # type: ignore[union-attr]
+    session.commit()
+    rows = session.scalars(
+        select(ContactIdentity.contact_id).where(ContactIdentity.value == "again@example.org")
+    )
+    assert list(rows) == [contact.id]
