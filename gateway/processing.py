@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import signal
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
@@ -106,8 +107,19 @@ def _child_main(settings: Settings, ids: Queue[int | None], sweep_seconds: float
     runtime = open_runtime(settings)
     processing = Processing(runtime, sweep_seconds=sweep_seconds)
     processing.start()
+    parent = multiprocessing.parent_process()
     try:
-        while (item_id := ids.get()) is not None:
+        while True:
+            try:
+                item_id = ids.get(timeout=1.0)
+            except queue.Empty:
+                # A parent killed with SIGKILL never says stop: do not live on as an orphan
+                # (the restarted listener starts a processing child of its own).
+                if parent is not None and not parent.is_alive():
+                    break
+                continue
+            if item_id is None:
+                break
             processing.submit(item_id)
     finally:
         processing.stop()

@@ -56,6 +56,25 @@ def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return proc
 
 
+def _children(pid: int) -> list[int]:
+    """Child process ids (Linux /proc), once serve has started its processing child."""
+
+    def read() -> list[int]:
+        path = Path(f"/proc/{pid}/task/{pid}/children")
+        return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+    return wait_until(read, timeout=20, what="serve's processing child")  # type: ignore[no-any-return]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")  # a zombie is gone
+
+
 @pytest.fixture
 def runtime_of(serve_env: dict[str, str]) -> Iterator[Runtime]:
     rt = open_runtime(load_settings(serve_env), migrate=True)
@@ -77,6 +96,8 @@ def test_sigkill_after_accepting_loses_and_doubles_nothing(
     port = int(serve_env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
     mails = [new_request(sender=f"c{i}@d{i}.example.org", subject=f"crash {i}") for i in range(30)]
     server = _start(serve_env)
+    children = _children(server.pid)
+    assert children, "serve processes mail in a child process"
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             for mail in mails:
@@ -85,6 +106,9 @@ def test_sigkill_after_accepting_loses_and_doubles_nothing(
     finally:
         server.kill()
         server.wait(timeout=10)
+    # The orphaned processing child notices its parent is gone and exits on its own.
+    wait_until(lambda: not any(_alive(pid) for pid in children), timeout=20,
+               what="the processing child of the killed serve to exit")  # fmt: skip
     accepted = len(mails)
     server = _start(serve_env)
     try:
