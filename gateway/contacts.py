@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway.addresses import normalize_email, normalize_phone
+from schema.db import insert_ignoring_conflict
 from schema.models import Contact, ContactIdentity
 
 
@@ -38,7 +35,8 @@ def contact_for(
     contact = Contact(name=name)
     session.add(contact)
     session.flush()
-    if _insert_identity(session, {"contact_id": contact.id, "kind": kind, "value": value}) is None:
+    row = {"contact_id": contact.id, "kind": kind, "value": value}
+    if insert_ignoring_conflict(session, ContactIdentity, row, ("kind", "value")) is None:
         session.delete(contact)  # a concurrent writer took the identity after our look-up
         session.flush()
         identity = find_identity(session, kind, value)
@@ -48,23 +46,6 @@ def contact_for(
     # hand would save it, but a savepoint rollback would not expunge such an object, and on
     # SQLite a reused rowid would then clash with it in the identity map.
     return contact
-
-
-def _insert_identity(session: Session, row: dict[str, Any]) -> int | None:
-    """``INSERT ... ON CONFLICT (kind, value) DO NOTHING RETURNING id``: ``None`` if taken.
-
-    ``schema.db.insert_ignoring_conflict`` names a one-column key; this one has two.
-    """
-    table = ContactIdentity.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(table)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=[table.c.kind, table.c.value])
-        .returning(table.c.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
 
 
 def contact_for_email(

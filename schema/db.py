@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,22 +83,24 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def insert_ignoring_conflict(
-    session: Session, model: type[Any], values: dict[str, Any], unique: str
+    session: Session, model: type[Any], values: dict[str, Any], unique: str | Sequence[str]
 ) -> Any | None:
     """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING <primary key>``, as Core.
 
     One round trip where a look-up, a savepoint and an insert took four, and just as safe
     against a concurrent twin. Returns the new row's primary key, or ``None`` when the
-    unique key was taken. Core on the table, not the ORM: no identity-map bookkeeping and no
-    autoflush, which matters on the per-mail hot path.
+    unique key (one column, or several for a composite key) was taken. Core on the table,
+    not the ORM: no identity-map bookkeeping and no autoflush, which matters on the per-mail
+    hot path.
     """
     table = model.__table__
+    columns = [unique] if isinstance(unique, str) else list(unique)
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
         insert(table)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=[table.c[unique]])
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in columns])
         .returning(*table.primary_key.columns)
     )
     return session.execute(stmt).scalar_one_or_none()
