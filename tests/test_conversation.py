@@ -17,7 +17,7 @@ from gateway.mail.quotes import REPLY_MARKER
 from gateway.runtime import Runtime, open_runtime
 from gateway.server import BackgroundGateway, Gateway
 from tests.inbound.mails import new_request
-from tests.workers.conftest import wait_until
+from tests.waiting import wait_until
 from tests.workers.sink import Recorder, running_sink
 
 

@@ -22,20 +22,14 @@ from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
 from schema.models import InboxItem, Message
 from tests.inbound.mails import new_request
-from tests.workers.conftest import wait_until
+from tests.waiting import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def serve_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "TICKETGW_SMTP_LISTEN": f"127.0.0.1:{_free_port()}"}
+    return {**env, "TICKETGW_SMTP_LISTEN": f"127.0.0.1:{free_port()}"}
 
 
 def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -7,7 +7,6 @@ deadline instead of sleeping.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -33,18 +32,6 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 FAST = DeliveryOptions(
     backoff=Backoff(base=0.05, cap=0.2), lease=300.0, sweep_every=0.2, send_timeout=2.0
 )
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
-    """Poll ``condition`` every 50 ms until it is truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

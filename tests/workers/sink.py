@@ -9,7 +9,6 @@ catches a worker mid-send.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -20,12 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A free loopback port (aiosmtpd's Controller cannot bind port 0)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.waiting import free_port
 
 
 class Recorder:

@@ -9,7 +9,8 @@ from dramatiq import Message
 
 from gateway.config import load_settings
 from gateway.runtime import Runtime
-from tests.workers.conftest import FAST, AddRows, Workers, row, statuses, wait_until
+from tests.waiting import wait_until
+from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
 from workers import claim
 from workers.broker import setup_broker

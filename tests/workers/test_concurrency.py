@@ -14,7 +14,8 @@ from aiosmtpd.controller import Controller
 
 from gateway.runtime import Runtime
 from tests.conftest import BACKEND
-from tests.workers.conftest import AddRows, Workers, statuses, wait_until
+from tests.waiting import wait_until
+from tests.workers.conftest import AddRows, Workers, statuses
 from tests.workers.sink import Recorder
 from workers.relay import relay_pending
 

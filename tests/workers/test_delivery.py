@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiosmtpd.controller import Controller
 
 from gateway.runtime import Runtime
-from tests.workers.conftest import AddRows, Workers, row, wait_until
+from tests.waiting import wait_until
+from tests.workers.conftest import AddRows, Workers, row
 from tests.workers.sink import Recorder
 from workers.relay import relay_pending
 

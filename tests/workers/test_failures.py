@@ -6,7 +6,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.runtime import Runtime
-from tests.workers.conftest import FAST, AddRows, Workers, row, wait_until
+from tests.waiting import wait_until
+from tests.workers.conftest import FAST, AddRows, Workers, row
 from tests.workers.sink import Recorder
 from workers.claim import Backoff
 from workers.middleware import DeliveryOptions

@@ -7,7 +7,8 @@ import json
 from aiosmtpd.controller import Controller
 
 from gateway.runtime import Runtime
-from tests.workers.conftest import AddRows, Ticketgw, Workers, row, wait_until
+from tests.waiting import wait_until
+from tests.workers.conftest import AddRows, Ticketgw, Workers, row
 from tests.workers.sink import Recorder
 
 
