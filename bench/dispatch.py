@@ -16,18 +16,19 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import create_pg_database, drop_pg_database, free_port  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.runtime import open_runtime  # noqa: E402
 from gateway.template_vars import sample_vars  # noqa: E402
@@ -35,7 +36,6 @@ from schema.models import OutboxItem  # noqa: E402
 from workers.broker import setup_broker  # noqa: E402
 from workers.relay import relay_pending  # noqa: E402
 
-PG_SERVER = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -82,13 +82,6 @@ def _busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _admin(sql: str) -> None:
-    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
 def _rows(n: int) -> list[dict[str, Any]]:
     rows = []
     for _ in range(n):
@@ -123,15 +116,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    name = f"ticketgw_bench_{uuid.uuid4().hex[:8]}"
     namespace = f"ticketgw-bench-{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    url = create_pg_database()
     spawn = multiprocessing.get_context("spawn")
     count, ready = spawn.Value("i", 0), spawn.Event()
-    with __import__("socket").socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     sink = spawn.Process(target=_sink, args=(port, count, ready), daemon=True)
     sink.start()
     ready.wait(10)
@@ -140,7 +129,7 @@ def main() -> None:
         "TICKETGW_REDIS_URL": REDIS_URL,
         "TICKETGW_SMTP_RELAY": f"127.0.0.1:{port}",
         "TICKETGW_SECRET_KEY": "bench",
-        "TICKETGW_DATA_DIR": f"/tmp/{name}",
+        "TICKETGW_DATA_DIR": tempfile.mkdtemp(prefix="ticketgw-bench-"),
     }
     runtime = open_runtime(load_settings(env), migrate=True)
     broker = setup_broker(runtime.settings, runtime=runtime, namespace=namespace)
@@ -206,7 +195,7 @@ def main() -> None:
         keys = list(client.scan_iter(f"{namespace}:*", count=1000))
         if keys:
             client.delete(*keys)
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(url)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import os
 import random
 import signal
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,9 +41,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
+from bench.common import create_pg_database, drop_pg_database, free_port  # noqa: E402
 from gateway.agents import add_agent  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.inbound.process import ingest_batch  # noqa: E402
@@ -52,7 +51,6 @@ from gateway.queues import DEFAULT_QUEUE, add_member  # noqa: E402
 from gateway.runtime import Runtime, open_runtime  # noqa: E402
 from schema.models import InboxItem, KnownMessageId, OutboxItem, Ticket  # noqa: E402
 
-PG_SERVER = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TICKETGW = str(ROOT / ".venv" / "bin" / "ticketgw")
 SUPPORT = "support@example.com"
@@ -414,27 +412,16 @@ def accuracy(runtime: Runtime, replies: Sequence[Reply]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def _pg_admin(sql: str) -> None:
-    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
-
-
 def fresh_database(backend: str, workdir: Path) -> str:
     """An empty database (migrated by the first runtime that opens it)."""
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    name = f"ticketgw_bench_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    return make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    return create_pg_database()
 
 
 def drop_database(url: str) -> None:
     if url.startswith("postgresql"):
-        _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        drop_pg_database(url)
 
 
 def gateway_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
@@ -482,12 +469,6 @@ def run_watched(cmd: Sequence[str], env: dict[str, str]) -> tuple[float, int, st
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.decode()[-2000:]}")
     return elapsed, peak, out.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Serve:

@@ -22,26 +22,22 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-import uuid
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import redis
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
+sys.path.insert(0, str(ROOT))
+
+from bench.common import create_pg_database, drop_pg_database, free_port  # noqa: E402
+
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own, flushed by this script
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Sink:
@@ -64,13 +60,6 @@ def _tokens(head: str) -> list[str]:
     return [w.strip("()[]:") for w in head.replace("\r\n", " ").split() if w.startswith("(bench-")]
 
 
-def _admin(sql: str) -> None:
-    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
 def _wait_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,17 +76,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
 
-    name = f"ticketgw_bench_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    url = create_pg_database()
     redis.Redis.from_url(REDIS_URL).flushdb()
     sink = Sink()
     sink_port, smtp_port = free_port(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
     controller.start()
-    data = Path(f"/tmp/{name}")
+    data = Path(tempfile.mkdtemp(prefix="ticketgw-bench-"))
     env = {
         **os.environ,
-        "TICKETGW_DATABASE_URL": f"postgresql+psycopg:///{name}",
+        "TICKETGW_DATABASE_URL": url,
         "TICKETGW_REDIS_URL": REDIS_URL,
         "TICKETGW_DATA_DIR": str(data),
         "TICKETGW_SMTP_LISTEN": f"127.0.0.1:{smtp_port}",
@@ -126,7 +114,7 @@ def main() -> int:
         for proc in procs:
             proc.wait(timeout=30)
         controller.stop()
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(url)
         subprocess.run(["rm", "-rf", str(data)], check=False)
 
     latencies = sorted(
