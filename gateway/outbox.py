@@ -18,6 +18,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.queues import reply_address
 from gateway.tokens import ReplyToken, token_address
 from schema.db import insert_ignoring_conflict
 from schema.models import Agent, Contact, KnownMessageId, Message, OutboxItem, Ticket
@@ -49,11 +50,6 @@ class Recipient:
 def new_message_id(ticket: Ticket, domain: str) -> str:
     """A Message-ID of ours; gateway.classify.loop recognises exactly this form."""
     return f"{ticket.reference}.{secrets.token_hex(8)}@{domain}"
-
-
-def support_address_of(ticket: Ticket, settings: Settings) -> str:
-    addresses = ticket.queue.addresses
-    return addresses[0].address if addresses else settings.support_address[0]
 
 
 _THREAD_CACHE = "ticketgw.thread_rows"
@@ -114,7 +110,7 @@ def enqueue_email(
     automatic: bool = True,
 ) -> int | None:
     """Add one email notification: its row id, or ``None`` when ``key`` was already used."""
-    support = support_address_of(ticket, settings)
+    support = reply_address(ticket.queue, settings.support_address[0])
     message_id = new_message_id(ticket, settings.message_id_domain)
     token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
     headers = {

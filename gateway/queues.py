@@ -153,3 +153,8 @@ def ensure_default_queue(session: Session, support_addresses: Iterable[str]) -> 
             session.flush()
     session.flush()
     return queue
+
+
+def reply_address(queue: Queue, default: str) -> str:
+    """The address a queue's mail comes from and replies go to: its first, else ``default``."""
+    return queue.addresses[0].address if queue.addresses else default

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.mail.quotes import REPLY_MARKER
+from gateway.queues import reply_address
 from gateway.tickets import messages_of
 from schema.models import Agent, Message, Ticket
 
@@ -80,7 +81,6 @@ def ticket_vars(
         agent = session.get(Agent, message.author_agent_id)
     if agent is None:
         agent = ticket.assignee
-    addresses = ticket.queue.addresses
     return {
         "ticket": {
             "reference": ticket.reference,
@@ -105,7 +105,7 @@ def ticket_vars(
             else None
         ),
         "error": {"command": error[0], "reason": error[1]} if error else None,
-        "support_address": addresses[0].address if addresses else default_address,
+        "support_address": reply_address(ticket.queue, default_address),
         "reply_marker": REPLY_MARKER,
     }
 
