@@ -34,7 +34,3 @@ def save_blob(data_dir: Path, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
-
-
-def read_blob(data_dir: Path, sha256: str) -> bytes:
-    return blob_path(data_dir, sha256).read_bytes()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
@@ -100,11 +100,6 @@ def pending_ids(session: Session, limit: int = 1000) -> list[int]:
             .limit(limit)
         )
     )
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))
-    return dict(rows.tuples().all())
 
 
 def get_item(session: Session, item_id: int) -> InboxItem:
