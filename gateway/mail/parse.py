@@ -8,16 +8,15 @@ store it and decide later; nothing a customer sent is dropped here.
 
 from __future__ import annotations
 
-import email
 import re
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
 
 from gateway.mail import quotes
 from gateway.mail.addresses import address_list
 from gateway.mail.attachments import extract_uuencoded
 from gateway.mail.charsets import decode_bytes, header_charset
+from gateway.mail.feedparser import message_from_bytes
 from gateway.mail.headers import (
     collapse,
     decode_header_text,
@@ -149,12 +148,11 @@ def _repair_header_block(raw: bytes) -> bytes | None:
 
 def _tree(raw: bytes, defects: list[str]) -> EmailMessage:
     try:
-        return email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+        return message_from_bytes(raw)
     except Exception as exc:  # deep nesting hits the recursion limit inside the parser
         defects.append(f"MIME structure unreadable ({type(exc).__name__}): headers only")
     try:
-        parser = email.parser.BytesParser(_class=EmailMessage, policy=policy.default)
-        return parser.parsebytes(raw, headersonly=True)
+        return message_from_bytes(raw, headersonly=True)
     except Exception:
         return EmailMessage()
 
