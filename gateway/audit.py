@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from schema.db import allocate_id
 from schema.models import AuditEvent, Ticket
 from schema.models.base import utcnow
 
@@ -28,6 +29,7 @@ def record(
     new: object = None,
 ) -> AuditEvent:
     event = AuditEvent(
+        id=allocate_id(session, AuditEvent),  # no RETURNING: a batch's events in one insert
         ticket_id=ticket.id,
         actor=actor,
         action=action,

@@ -6,11 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.addresses import normalize_email, normalize_phone
-from schema.db import insert_ignoring_conflict
+from gateway.lookups import lookups
+from schema.db import allocate_id
 from schema.models import Contact, ContactIdentity
 
 
 def find_identity(session: Session, kind: str, value: str) -> ContactIdentity | None:
+    if kind == "email":
+        return lookups(session).identity(value)
     return session.scalars(
         select(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value)
     ).one_or_none()
@@ -21,10 +24,11 @@ def contact_for(
 ) -> Contact:
     """The contact owning this identity, created on first sight.
 
-    Two listeners may see a new customer at once; the unique identity key makes one of
-    them win. The contact row goes in first, then the identity with ``ON CONFLICT DO
-    NOTHING``: two plain inserts where a savepoint cost four round trips. The loser deletes
-    the contact it just made and returns the winner's.
+    A new contact and its identity are added to the session with an allocated id, not
+    flushed, so a batch of new customers is written in one flush; the transaction's
+    lookups know them at once. Two processors seeing the same new customer at the same
+    moment: the unique identity key makes the second one's transaction fail, and its
+    items stay pending and are processed again, when the identity exists.
     """
     value = normalize_email(value, strict=strict) if kind == "email" else normalize_phone(value)
     identity = find_identity(session, kind, value)
@@ -32,19 +36,11 @@ def contact_for(
         if name and not identity.contact.name:
             identity.contact.name = name
         return identity.contact
-    contact = Contact(name=name)
+    contact = Contact(id=allocate_id(session, Contact), name=name)
+    identity = ContactIdentity(contact_id=contact.id, kind=kind, value=value)
+    contact.identities.append(identity)
     session.add(contact)
-    session.flush()
-    row = {"contact_id": contact.id, "kind": kind, "value": value}
-    if insert_ignoring_conflict(session, ContactIdentity, row, ("kind", "value")) is None:
-        session.delete(contact)  # a concurrent writer took the identity after our look-up
-        session.flush()
-        identity = find_identity(session, kind, value)
-        assert identity is not None  # the concurrent insert that beat us
-        return identity.contact
-    # contact.identities loads on first use (one query). Building the identity object by
-    # hand would save it, but a savepoint rollback would not expunge such an object, and on
-    # SQLite a reused rowid would then clash with it in the identity map.
+    lookups(session).add_identity(identity)
     return contact
 
 

@@ -9,16 +9,20 @@ next start, and a failure parks it as ``failed`` with the step and reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
+from sqlalchemy.orm import Session
+
 from gateway.agent_auth import verify_agent
-from gateway.agents import find_agent
 from gateway.classify import Context, classify
+from gateway.config import Settings
+from gateway.lookups import lookups
 from gateway.mail.parse import parse_mail
 from gateway.store import store
-from gateway.threading import ThreadDecision, decide
+from gateway.threading import ThreadDecision, candidate_tickets, decide
 from gateway.work import Env, Step, Work
-from schema.models import KnownMessageId, Ticket
+from schema.models.base import utcnow
 
 AUTOMATIC = frozenset({"auto_reply", "bounce"})
 
@@ -33,12 +37,11 @@ def screen(work: Work, env: Env) -> Work:
     """A mail whose Message-ID is already on a ticket is a second delivery of it."""
     assert work.parsed is not None
     mid = work.parsed.message.message_id
-    if mid:
-        known = env.session.get(KnownMessageId, mid)
-        if known is not None and not known.outbound:
-            ticket = env.session.get(Ticket, known.ticket_id)
-            ref = ticket.reference if ticket else f"ticket {known.ticket_id}"
-            return replace(work, duplicate_of=f"duplicate of <{mid}> already on {ref}")
+    known = lookups(env.session).ticket_of_message_id(mid) if mid else None
+    if known is not None and not known[1]:
+        ticket = lookups(env.session).ticket(known[0])
+        ref = ticket.reference if ticket else f"ticket {known[0]}"
+        return replace(work, duplicate_of=f"duplicate of <{mid}> already on {ref}")
     return work
 
 
@@ -85,13 +88,30 @@ def _author(work: Work, env: Env, decision: ThreadDecision) -> tuple[str, str]:
         return "system", work.verdict.reason
     if work.verdict.kind != "agent":
         return "customer", work.verdict.reason
-    agent = find_agent(env.session, work.sender)
+    agent = lookups(env.session).agent(work.sender)
     ok, why = verify_agent(
         agent, work.sender, decision.token, work.parsed.mime, env.settings.trusted_authserv_ids
     )
     if ok and decision.decision == "reply":
         return "agent", why
     return "customer", f"agent address, not verified ({why}): handled as a customer message"
+
+
+def prefetch(session: Session, works: Sequence[Work], settings: Settings) -> None:
+    """Read at once what the parsed mails of a batch will look up (``gateway.lookups``)."""
+    message_ids: list[str] = []
+    ticket_ids: list[int] = []
+    for work in works:
+        if work.parsed is None:
+            continue
+        msg = work.parsed.message
+        message_ids += [msg.message_id or "", *msg.in_reply_to, *msg.references]
+        recipients = [*work.envelope_recipients, *(a.address for a in msg.recipients)]
+        ticket_ids += candidate_tickets(msg, recipients, settings.secret_key)
+    senders = [work.sender for work in works]
+    index = lookups(session)
+    index.prefetch(message_ids=message_ids, ticket_ids=ticket_ids, emails=senders)
+    index.prefetch_rates(senders, utcnow(), [w.item_id for w in works if w.item_id])
 
 
 STEPS: tuple[Step, ...] = (parse, screen, classify_step, thread, store)

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +20,8 @@ from sqlalchemy.orm import Session
 from gateway import events
 from gateway.config import Settings
 from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
-from gateway.outbox import Recipient, enqueue_email, enqueue_sms, thread_cache
+from gateway.lookups import lookups
+from gateway.outbox import Recipient, enqueue_email, enqueue_sms
 from gateway.template_vars import ticket_vars
 from schema.models import Agent, Message, OutboxItem, Ticket
 from schema.models.base import utcnow
@@ -30,12 +30,17 @@ ACKS_PER_HOUR = 5
 
 
 def flush(session: Session, settings: Settings) -> int:
-    """Turn the session's pending events into outbox rows; returns how many rows."""
-    written = 0
-    with thread_cache(session):
-        for event in events.drain(session):
-            written += _handle(session, settings, event)
-    return written
+    """Turn the session's pending events into outbox rows; returns how many rows.
+
+    One flush first writes what caused the events (for a batch of mails, all of it at
+    once); the rows this adds go out with the transaction's next flush.
+    """
+    pending = events.drain(session)
+    if not pending:
+        return 0
+    session.flush()
+    lookups(session).prefetch_threads(event.ticket_id for event in pending)
+    return sum(_handle(session, settings, event) for event in pending)
 
 
 def _handle(session: Session, settings: Settings, event: Event) -> int:
@@ -119,7 +124,7 @@ def _on_command_failed(
         vars=vars,
         key=f"command_error:{event.message_id}",
     )
-    return int(row is not None)
+    return int(row)
 
 
 def _vars(
@@ -158,7 +163,7 @@ def _email(
         vars=vars,
         key=f"{template}:{message.id}:{recipient.address}",
     )
-    return int(row is not None)
+    return int(row)
 
 
 def _ack(session: Session, settings: Settings, ticket: Ticket, message: Message) -> int:
@@ -171,19 +176,13 @@ def _ack(session: Session, settings: Settings, ticket: Ticket, message: Message)
     recipient = _customer(ticket)
     if recipient is None:
         return 0
-    since = utcnow() - timedelta(hours=1)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(OutboxItem)
-        .where(
-            OutboxItem.recipient == recipient.address,
-            OutboxItem.template == template,
-            OutboxItem.created_at >= since,
-        )
-    )
-    if (recent or 0) >= ACKS_PER_HOUR:
+    index = lookups(session)
+    if index.recent_notifications(recipient.address, template, utcnow()) >= ACKS_PER_HOUR:
         return 0
-    return _to_customer(session, settings, ticket, template, message)
+    written = _to_customer(session, settings, ticket, template, message)
+    if written:
+        index.add_notification(recipient.address, template)
+    return written
 
 
 def _to_customer(
@@ -227,7 +226,7 @@ def _to_customer(
             key=key,
             automatic=automatic,
         )
-    return int(row is not None)
+    return int(row)
 
 
 def _customer(ticket: Ticket) -> Recipient | None:
@@ -263,7 +262,7 @@ def _agents_for(
     if not chosen:
         chosen = others(list(ticket.queue.members))
     if not chosen:
-        chosen = others(list(session.scalars(select(Agent).order_by(Agent.email))))
+        chosen = others(lookups(session).all_agents())
     return chosen
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gateway import bounces, commands, events, tickets
-from gateway.agents import find_agent
 from gateway.commands import parse_commands
 from gateway.contacts import contact_for_email
 from gateway.errors import GatewayError, Quarantine
 from gateway.events import Audience, CommandFailed
 from gateway.files import save_blob
+from gateway.lookups import lookups
 from gateway.queues import DEFAULT_QUEUE, get_queue
 from gateway.threading import conversation_key
 from gateway.tickets import NewMessage
@@ -84,7 +84,6 @@ def store(work: Work, env: Env) -> Work:
         )
     if work.verdict.bounce is not None:
         bounces.record(session, work.verdict.bounce, env.now)
-    session.flush()
     return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
 
 
@@ -137,7 +136,7 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
     gets the agent an error mail: half-applying what an agent typed is worse than none.
     """
     assert work.parsed is not None
-    agent = find_agent(env.session, work.sender)
+    agent = lookups(env.session).agent(work.sender)
     assert agent is not None
     reply = parse_commands(work.parsed.message.text)
     mark = events.mark(env.session)

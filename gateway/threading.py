@@ -19,14 +19,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.contacts import find_identity
+from gateway.lookups import lookups
 from gateway.message import InboundMessage
 from gateway.tickets import follow_merges
 from gateway.tokens import ReplyToken, read_token, split_plus
-from schema.models import Agent, KnownMessageId, Message, Ticket
+from schema.models import Ticket
 
 Decision = Literal["new", "reply", "ignore"]
 _SUBJECT_REF = re.compile(r"\[T-(\d{1,12})\]", re.IGNORECASE)
@@ -75,7 +75,7 @@ def decide(
         if token is None:
             forged = forged or (split_plus(address)[1] or "").startswith("t")
             continue
-        ticket = session.get(Ticket, token.ticket_id)
+        ticket = lookups(session).ticket(token.ticket_id)
         if ticket is not None:
             return _onto(session, ticket, f"reply token in {address}", token)
     note = "; a reply token failed verification and was ignored" if forged else ""
@@ -89,7 +89,7 @@ def decide(
     sender = msg.sender.address
     match = _SUBJECT_REF.search(msg.subject)
     if match is not None:
-        ticket = session.get(Ticket, int(match.group(1)))
+        ticket = lookups(session).ticket(int(match.group(1)))
         if ticket is not None and _is_participant(session, ticket, sender):
             return _onto(session, ticket, f"subject names {ticket.reference}{note}")
         who = sender or "the sender"
@@ -101,6 +101,13 @@ def decide(
         if ticket is not None:
             return _onto(session, ticket, f"Outlook Thread-Index matches {ticket.reference}{note}")
     return ThreadDecision("new", f"no reply token, known reference or subject tag{note}")
+
+
+def candidate_tickets(msg: InboundMessage, recipients: Iterable[str], secret: str) -> list[int]:
+    """Tickets :func:`decide` may look at by number: signed reply tokens and a subject tag."""
+    found = [t.ticket_id for t in (read_token(secret, a) for a in recipients) if t is not None]
+    match = _SUBJECT_REF.search(msg.subject)
+    return [*found, int(match.group(1))] if match else found
 
 
 def _onto(
@@ -118,20 +125,14 @@ def _onto(
 
 def _by_message_ids(session: Session, ids: Sequence[str]) -> tuple[Ticket, str] | None:
     """The ticket of the first of ``ids`` (in order of preference) that we know."""
+    index = lookups(session)
     wanted = list(dict.fromkeys(i for i in ids if i))
-    if not wanted:
-        return None
-    rows = session.execute(
-        select(KnownMessageId.message_id, KnownMessageId.ticket_id).where(
-            KnownMessageId.message_id.in_(wanted)
-        )
-    ).all()
-    by_id = dict(rows)
+    index.prefetch(message_ids=wanted)
     for message_id in wanted:
-        if message_id in by_id:
-            ticket = session.get(Ticket, by_id[message_id])
-            if ticket is not None:
-                return ticket, message_id
+        known = index.ticket_of_message_id(message_id)
+        ticket = index.ticket(known[0]) if known is not None else None
+        if ticket is not None:
+            return ticket, message_id
     return None
 
 
@@ -141,7 +142,7 @@ def _is_participant(session: Session, ticket: Ticket, sender: str) -> bool:
     identity = find_identity(session, "email", sender)
     if identity is not None and identity.contact_id == ticket.contact_id:
         return True
-    agent = session.scalars(select(Agent).where(Agent.email == sender)).one_or_none()
+    agent = lookups(session).agent(sender)
     return agent is not None and agent.active
 
 
@@ -149,10 +150,4 @@ def _by_conversation(session: Session, key: str, sender: str) -> Ticket | None:
     identity = find_identity(session, "email", sender)
     if identity is None:
         return None
-    return session.scalars(
-        select(Ticket)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .where(Message.thread_index == key, Ticket.contact_id == identity.contact_id)
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
+    return lookups(session).conversation(key, identity.contact_id)

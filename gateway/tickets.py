@@ -19,9 +19,10 @@ from gateway import audit, events
 from gateway.agents import get_agent
 from gateway.errors import IllegalTransition, InvalidInput, NotFound
 from gateway.events import Audience, MessageAdded, StatusChanged
+from gateway.lookups import lookups
 from gateway.queues import check_priority, get_queue
 from gateway.sla import deadlines
-from schema.db import insert_ignoring_conflict
+from schema.db import allocate_id
 from schema.models import Agent, Contact, KnownMessageId, Message, Queue, Ticket, TicketTag
 from schema.models.base import utcnow
 from schema.models.tickets import STATUSES, format_reference
@@ -93,8 +94,11 @@ def open_ticket(
     """Create a ticket in ``queue`` for ``contact`` and start its SLA clock."""
     now = now or utcnow()
     ticket = Ticket(
+        id=allocate_id(session, Ticket),
         queue=queue,
+        queue_id=queue.id,
         contact=contact,
+        contact_id=contact.id,
         subject=subject.strip()[:500],
         channel=channel,
         status="new",
@@ -104,7 +108,7 @@ def open_ticket(
         updated_at=now,
     )
     session.add(ticket)
-    session.flush()
+    lookups(session).add_ticket(ticket)
     deadlines.start(session, ticket, now)
     audit.record(session, ticket, actor, "created", new=ticket.status)
     if follows_up is not None:
@@ -123,17 +127,17 @@ def add_message(
     """Append a message; a customer's reopens a resolved ticket, an agent's counts as response.
 
     ``first`` says whether this is the ticket's first message, for a caller that knows (it
-    just opened the ticket); ``None`` looks it up, which costs a query and an autoflush.
+    just opened the ticket); ``None`` asks the transaction's lookups. Nothing is flushed:
+    the message's id is allocated, so a batch of mails is written in one flush.
     """
     now = now or utcnow()
     if ticket.status == "closed" and new.author_kind == "customer":
         raise IllegalTransition(f"{ticket.reference} is closed: open a follow-up ticket instead")
+    index = lookups(session)
     if first is None:
-        first = (
-            session.scalar(select(Message.id).where(Message.ticket_id == ticket.id).limit(1))
-            is None
-        )
+        first = not index.has_messages(ticket.id)
     message = Message(
+        id=allocate_id(session, Message),
         ticket_id=ticket.id,
         direction="out" if new.author_kind == "agent" else "in",
         author_kind=new.author_kind,
@@ -157,7 +161,7 @@ def add_message(
         created_at=now,
     )
     session.add(message)
-    session.flush()
+    index.add_message(message, ticket, new.contact.id if new.contact else None)
     if new.email_message_id:
         remember_message_id(session, new.email_message_id, ticket)
     actor = _actor_of(new)
@@ -204,22 +208,26 @@ def remember_message_id(
     outbound: bool = False,
     recipient: str | None = None,
 ) -> None:
-    """Record a Message-ID as belonging to ``ticket`` (first writer wins on duplicates).
+    """Record a Message-ID as belonging to ``ticket``; the first writer wins.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING`` in Core: no look-up, no flush, and a concurrent
-    twin cannot make it fail. ``ticket`` must already be flushed (it has an id).
+    The row is added to the session, not inserted at once, so it goes out with the batch's
+    other rows in one multi-row insert. The transaction's lookups know every Message-ID it
+    wrote, which keeps a second mention (a mail that names its own Message-ID twice, two
+    mails of a batch with one Message-ID) from adding a clashing row. A Message-ID already
+    known is left with its ticket.
     """
-    assert ticket.id is not None, "flush the ticket before remembering its Message-IDs"
-    insert_ignoring_conflict(
-        session,
-        KnownMessageId,
-        {
-            "message_id": message_id,
-            "ticket_id": ticket.id,
-            "outbound": outbound,
-            "recipient": recipient,
-        },
-        "message_id",
+    index = lookups(session)
+    if index.ticket_of_message_id(message_id) is not None:
+        return
+    index.add_message_id(message_id, ticket.id, outbound)
+    session.add(
+        KnownMessageId(
+            message_id=message_id,
+            ticket_id=ticket.id,
+            outbound=outbound,
+            recipient=recipient,
+            created_at=utcnow(),
+        )
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -104,3 +104,54 @@ def insert_ignoring_conflict(
         .returning(*table.primary_key.columns)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+_ID_BLOCKS = "ticketgw.id_blocks"
+
+
+def allocate_id(session: Session, model: type[Any]) -> int:
+    """A primary key for a new ``model`` row, known before the row is flushed.
+
+    Code that needs a new ticket's or message's id at once (audit values, Message-IDs,
+    notification keys) would otherwise flush after every object; with ids handed out in
+    advance a whole batch of mails flushes once, as multi-row inserts. PostgreSQL hands out
+    a block of the column's own sequence per round trip. SQLite has no sequence: the block
+    starts above ``max(id)`` once the transaction holds the database's single write lock,
+    so no other writer can take those ids before this transaction ends. Blocks belong to
+    the transaction and are dropped at its end, used or not.
+    """
+    blocks: dict[str, list[int]] = session.info.setdefault(_ID_BLOCKS, {})
+    sizes: dict[str, int] = session.info.setdefault(_ID_BLOCKS + ".size", {})
+    table = model.__table__
+    free = blocks.setdefault(table.name, [])
+    if not free:
+        # Blocks double in size, so a transaction writing thousands of rows asks a few
+        # times while one writing a single row does not burn many ids.
+        sizes[table.name] = size = min(2 * sizes.get(table.name, 4), 1024)
+        free.extend(reversed(_id_block(session, table, size)))
+    return free.pop()
+
+
+def _id_block(session: Session, table: Any, size: int) -> list[int]:
+    pk = next(iter(table.primary_key.columns))
+    conn = session.connection()  # not session.execute: that would flush what waits for ids
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+            {"t": table.name, "c": pk.name, "n": size},
+        )
+        return [row[0] for row in rows]
+    # Any write takes SQLite's write lock (a no-op one will do) before max() is read.
+    conn.execute(text(f"UPDATE {table.name} SET {pk.name} = {pk.name} WHERE 0"))
+    top = conn.execute(text(f"SELECT max({pk.name}) FROM {table.name}")).scalar() or 0
+    used = session.info.get(_ID_BLOCKS + ".top", {}).get(table.name, 0)
+    start = max(top, used) + 1
+    session.info.setdefault(_ID_BLOCKS + ".top", {})[table.name] = start + size - 1
+    return list(range(start, start + size))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_id_blocks(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        for key in (_ID_BLOCKS, _ID_BLOCKS + ".top", _ID_BLOCKS + ".size"):
+            session.info.pop(key, None)

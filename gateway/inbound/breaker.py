@@ -7,39 +7,29 @@ by address and, separately, by domain, so a loop that rotates addresses trips to
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.lookups import lookups
 from schema.models import InboxItem
-
-WINDOW = timedelta(minutes=1)
 
 
 def hold_reason(
     session: Session, item: InboxItem, sender: str, rate: int, now: datetime
 ) -> str | None:
-    """Why ``item`` should be held, or ``None``: more than ``rate`` mails in the last minute."""
+    """Why ``item`` should be held, or ``None``: more than ``rate`` mails in the last minute.
+
+    Counted from the transaction's lookups: the database's count once per sender and
+    domain, plus the items of the same batch as they are processed.
+    """
     if not sender:
         return None
     domain = sender.rpartition("@")[2]
-    since = now - WINDOW
-    # One query for both counts (a portable ``sum(case ...)``, not PostgreSQL's FILTER):
-    # rows by this sender or, if there is one, this domain; each counted on its own.
-    by_sender = InboxItem.sender == sender
-    by_domain = InboxItem.sender_domain == domain
-    row = session.execute(
-        select(
-            func.sum(case((by_sender, 1), else_=0)),
-            func.sum(case((by_domain, 1), else_=0)) if domain else literal(0),
-        ).where(
-            or_(by_sender, by_domain) if domain else by_sender,
-            InboxItem.received_at >= since,
-            InboxItem.id != item.id,
-        )
-    ).one()
-    for recent, what in ((row[0], f"sender {sender}"), (row[1], f"domain {domain}")):
-        if recent is not None and recent >= rate:
+    index = lookups(session)
+    by_sender, by_domain = index.recent_mail(sender, domain, now, item.id)
+    index.add_mail(sender, domain)
+    for recent, what in ((by_sender, f"sender {sender}"), (by_domain, f"domain {domain}")):
+        if recent >= rate:
             return f"{what} sent more than {rate} mails in a minute: held, no notifications"
     return None

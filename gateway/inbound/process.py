@@ -9,10 +9,12 @@ most of the time waiting for the disk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from gateway import events, notify
@@ -20,12 +22,17 @@ from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import accept, mail_dedupe_key, pending_ids
-from gateway.ingest import STEPS, parse
+from gateway.ingest import STEPS, parse, prefetch
 from gateway.work import Env, Work
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+# Items per transaction when working through a backlog: large enough that the batch's
+# reads and writes are a few statements per table, small enough that a batch that has to
+# be redone item by item (one of them failed) costs little.
+BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,57 +49,135 @@ class Outcome:
     reason: str = ""
 
 
-def process_item(
-    session: Session, settings: Settings, item_id: int, batch: Env | None = None
-) -> Outcome:
-    """Run one pending item through the pipeline inside the caller's transaction.
+def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
+    """Run one pending item through the pipeline inside the caller's transaction."""
+    return process_items(session, settings, [item_id])[0]
 
-    The row is locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
-    processors never handle one item; a failure rolls back to a savepoint and parks the
-    item as ``failed`` with the step and reason, leaving the transaction usable.
-    ``batch`` shares its caches with the items of one transaction (``ingest_batch``).
+
+def process_items(session: Session, settings: Settings, item_ids: Sequence[int]) -> list[Outcome]:
+    """Run pending items through the pipeline, in order, inside the caller's transaction.
+
+    The rows are locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
+    processors never handle one item. All items go through together first, in one
+    savepoint: the batch's reads are prefetched and its writes flushed once, as multi-row
+    inserts. If anything fails, that savepoint is rolled back and every item runs again
+    alone in its own savepoint, so one bad mail is parked as ``failed`` with its step and
+    reason, and the others are stored as if it had never been there.
     """
-    item = session.scalars(
-        select(InboxItem)
-        .where(InboxItem.id == item_id, InboxItem.status == "pending")
-        .options(undefer(InboxItem.raw))  # the pipeline reads it at once: one query, not two
-        .with_for_update(skip_locked=True)
-    ).one_or_none()
-    if item is None:
-        return Outcome(item_id, "skipped", reason="not pending, or taken by another processor")
-    env = batch.next_item() if batch is not None else Env(session, settings)
-    work = Work(
-        raw=item.raw,
-        envelope_sender=item.envelope_sender,
-        envelope_recipients=tuple(item.envelope_recipients or ()),
-        item_id=item.id,
-    )
-    item.attempts += 1
-    trace: list[str] = []
-    try:
-        with session.begin_nested():
-            work = _run(work, env, item, trace)
-    except Exception as exc:
-        events.discard(session)  # the changes that caused them were rolled back
-        item.status, item.failed_step = "failed", trace[-1] if trace else "parse"
-        item.reason = (
-            f"{type(exc).__name__}: {exc}"[:2000] if not isinstance(exc, Quarantine) else str(exc)
+    rows = {
+        item.id: item
+        for item in session.scalars(
+            select(InboxItem)
+            .where(InboxItem.id.in_(list(item_ids)), InboxItem.status == "pending")
+            .options(undefer(InboxItem.raw))  # the pipeline reads it at once
+            .order_by(InboxItem.id)
+            .with_for_update(skip_locked=True)
         )
-        item.processed_at = utcnow()
-        log.warning("inbox item %s failed at %s: %s", item.id, item.failed_step, item.reason)
-        return Outcome(item.id, "failed", reason=item.reason)
-    return _outcome(item, work)
+    }
+    items = [rows[i] for i in dict.fromkeys(item_ids) if i in rows]
+    done: dict[int, Outcome] = {}
+    if len(items) > 1:
+        mark = events.mark(session)
+        try:
+            with session.begin_nested():
+                done = {o.item_id: o for o in _together(session, settings, items)}
+        except _ItemFailed as failed:
+            events.rollback_to(session, mark)
+            log.info("batch of %d: item %s failed; running each alone", len(items), failed.item_id)
+    for item in items:
+        if item.id not in done:
+            done[item.id] = _alone(session, settings, item)
+    skipped = "not pending, or taken by another processor"
+    return [done.get(i) or Outcome(i, "skipped", reason=skipped) for i in item_ids]
 
 
-def _run(work: Work, env: Env, item: InboxItem, trace: list[str]) -> Work:
-    """The pipeline with the inbox row kept up to date; ``trace`` names each step begun."""
-    for step in STEPS:
-        trace.append(step.__name__.removesuffix("_step"))
-        work = step(work, env)
-        if step is parse:
+class _ItemFailed(Exception):
+    def __init__(self, item_id: int, step: str, error: Exception) -> None:
+        super().__init__(f"item {item_id} failed at {step}: {error}")
+        self.item_id, self.step, self.error = item_id, step, error
+
+
+def _alone(session: Session, settings: Settings, item: InboxItem) -> Outcome:
+    """One item in its own savepoint; a failure parks it as ``failed`` with its reason.
+
+    A unique key taken by a concurrent processor (two of them meeting the same new
+    customer at once) is not the mail's fault: the item runs once more, and then finds
+    what the other one committed.
+    """
+    for attempt in (1, 2):
+        mark = events.mark(session)
+        try:
+            with session.begin_nested():
+                return _together(session, settings, [item])[0]
+        except _ItemFailed as failed:
+            events.rollback_to(session, mark)  # the changes that caused them were rolled back
+            if attempt == 1 and isinstance(failed.error, IntegrityError):
+                continue
+            return _park(item, failed)
+    raise AssertionError("unreachable")
+
+
+def _park(item: InboxItem, failed: _ItemFailed) -> Outcome:
+    exc = failed.error
+    item.attempts += 1
+    item.status, item.failed_step = "failed", failed.step
+    item.reason = (
+        f"{type(exc).__name__}: {exc}"[:2000] if not isinstance(exc, Quarantine) else str(exc)
+    )
+    item.processed_at = utcnow()
+    log.warning("inbox item %s failed at %s: %s", item.id, item.failed_step, item.reason)
+    return Outcome(item.id, "failed", reason=item.reason)
+
+
+def _together(session: Session, settings: Settings, items: Sequence[InboxItem]) -> list[Outcome]:
+    """The pipeline for ``items`` as one batch; raises :class:`_ItemFailed` on any failure."""
+    batch = Env(session, settings)
+    works: list[tuple[InboxItem, Work, Env]] = []
+    for item in items:
+        env = batch.next_item()
+        item.attempts += 1
+        work = Work(
+            raw=item.raw,
+            envelope_sender=item.envelope_sender,
+            envelope_recipients=tuple(item.envelope_recipients or ()),
+            item_id=item.id,
+        )
+        with _blame(item, "parse"):
+            works.append((item, parse(work, env), env))
+    prefetch(session, [work for _, work, _ in works], settings)
+    done = []
+    for item, work, env in works:
+        with _blame(item, "screen"):
             work = _note_sender(work, env, item)
-    trace.append("notify")
-    notify.flush(env.session, env.settings)
+        for step in STEPS[1:]:
+            with _blame(item, step.__name__.removesuffix("_step")):
+                work = step(work, env)
+        done.append((item, work, env))
+    # The batch's notifications and writes are shared: no single item to blame for a
+    # failure here until each item runs alone.
+    blame = items[0].id if len(items) == 1 else -1
+    with _blame_id(blame, "notify"):
+        notify.flush(session, settings)
+    with _blame_id(blame, "store"):
+        session.flush()
+    return [_finish(item, work, env) for item, work, env in done]
+
+
+def _blame(item: InboxItem, step: str) -> AbstractContextManager[None]:
+    return _blame_id(item.id, step)
+
+
+@contextmanager
+def _blame_id(item_id: int, step: str) -> Iterator[None]:
+    """Name the item and step an exception came from, for the batch's fallback."""
+    try:
+        yield
+    except Exception as exc:
+        raise _ItemFailed(item_id, step, exc) from exc
+
+
+def _finish(item: InboxItem, work: Work, env: Env) -> Outcome:
+    """Write what became of the item on its inbox row."""
     verdict, thread = work.verdict, work.thread
     assert verdict is not None
     assert thread is not None
@@ -106,7 +191,7 @@ def _run(work: Work, env: Env, item: InboxItem, trace: list[str]) -> Work:
         item.ticket_id = work.ticket.id
     if work.message is not None:
         item.message_id = work.message.id
-    return work
+    return _outcome(item, work)
 
 
 def _note_sender(work: Work, env: Env, item: InboxItem) -> Work:
@@ -138,13 +223,13 @@ def _outcome(item: InboxItem, work: Work) -> Outcome:
 def process_pending(
     sessions: sessionmaker[Session], settings: Settings, limit: int = 1000
 ) -> list[Outcome]:
-    """Process every pending item, oldest first, one transaction each."""
+    """Process every pending item, oldest first, ``BATCH`` items per transaction."""
     with sessions() as session:
         ids = pending_ids(session, limit)
     outcomes = []
-    for item_id in ids:
+    for start in range(0, len(ids), BATCH):
         with sessions() as session, session.begin():
-            outcomes.append(process_item(session, settings, item_id))
+            outcomes += process_items(session, settings, ids[start : start + BATCH])
     return outcomes
 
 
@@ -152,14 +237,15 @@ def ingest_batch(
     session: Session, settings: Settings, raws: Iterable[tuple[bytes, str]]
 ) -> list[Outcome]:
     """Accept and process ``(raw, source)`` mails in the caller's transaction, in order."""
-    batch = Env(session, settings)
-    outcomes = []
-    for raw, source in raws:
-        accepted = accept(
-            session, raw, channel="email", source=source, dedupe_key=mail_dedupe_key(raw)
-        )
-        if accepted.duplicate:
-            outcomes.append(Outcome(accepted.item_id, "duplicate", reason="already in the inbox"))
-            continue
-        outcomes.append(process_item(session, settings, accepted.item_id, batch))
-    return outcomes
+    accepted = [
+        accept(session, raw, channel="email", source=source, dedupe_key=mail_dedupe_key(raw))
+        for raw, source in raws
+    ]
+    fresh = [a.item_id for a in accepted if not a.duplicate]
+    processed = {o.item_id: o for o in process_items(session, settings, fresh)}
+    return [
+        Outcome(a.item_id, "duplicate", reason="already in the inbox")
+        if a.duplicate
+        else processed[a.item_id]
+        for a in accepted
+    ]

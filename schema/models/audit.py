@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.models.base import Base, choice, utcnow
+
+if TYPE_CHECKING:
+    from schema.models.tickets import Ticket
 
 DEADLINE_KINDS = ("first_response", "resolution")
 ESCALATION_LEVELS = ("warning", "breach")
@@ -18,6 +22,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # Declared so that one flush inserts the ticket before the rows that point at it; code
+    # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
+    ticket: Mapped[Ticket] = relationship(lazy="raise_on_sql")
     # "agent:ann@example.com", "customer:bob@example.org", "system", "admin".
     actor: Mapped[str] = mapped_column(String(400))
     action: Mapped[str] = mapped_column(String(32))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from schema.models.base import Base, choice, utcnow
+
+if TYPE_CHECKING:
+    from schema.models.tickets import Ticket
 
 INBOX_STATUSES = ("pending", "done", "ignored", "failed")
 INBOX_CHANNELS = ("email", "sms")
@@ -50,6 +54,9 @@ class InboxItem(Base):
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
+    # Declared so that one flush inserts the ticket before the rows that point at it; code
+    # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
+    ticket: Mapped[Ticket | None] = relationship(lazy="raise_on_sql")
     # No foreign key: messages.inbox_id already points back, and a cycle of constraints
     # would need ALTER TABLE, which SQLite cannot do.
     message_id: Mapped[int | None] = mapped_column(Integer)

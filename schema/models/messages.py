@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.models.base import Base, choice, utcnow
+
+if TYPE_CHECKING:
+    from schema.models.people import Contact
+    from schema.models.tickets import Ticket
 from schema.models.tickets import CHANNELS
 
 DIRECTIONS = ("in", "out")
@@ -19,6 +24,10 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # Declared so that one flush inserts the ticket before the rows that point at it; code
+    # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
+    ticket: Mapped[Ticket] = relationship(lazy="raise_on_sql")
+    author_contact: Mapped[Contact | None] = relationship(lazy="raise_on_sql")
     direction: Mapped[str] = mapped_column(choice(*DIRECTIONS, name="direction"))
     author_kind: Mapped[str] = mapped_column(choice(*AUTHORS, name="author_kind"))
     author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
@@ -73,6 +82,9 @@ class KnownMessageId(Base):
 
     message_id: Mapped[str] = mapped_column(String(998), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # Declared so that one flush inserts the ticket before the rows that point at it; code
+    # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
+    ticket: Mapped[Ticket] = relationship(lazy="raise_on_sql")
     outbound: Mapped[bool] = mapped_column(Boolean, default=False)
     # For our own notifications: to whom it went, so a reply can be checked against it.
     recipient: Mapped[str | None] = mapped_column(String(320))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.models.base import Base, choice, utcnow
+
+if TYPE_CHECKING:
+    from schema.models.tickets import Ticket
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 OUTBOX_CHANNELS = ("email", "sms")
@@ -32,6 +36,9 @@ class OutboxItem(Base):
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
+    # Declared so that one flush inserts the ticket before the rows that point at it; code
+    # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
+    ticket: Mapped[Ticket | None] = relationship(lazy="raise_on_sql")
     email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     status: Mapped[str] = mapped_column(
         choice(*OUTBOX_STATUSES, name="outbox_status"), default="pending"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import audit, contacts, events, queues, tickets
@@ -38,24 +39,42 @@ def _item(session: Session, n: int, sender: str, at: datetime) -> InboxItem:
 def test_breaker_counts_sender_and_domain_in_one_window(session: Session) -> None:
     me = _item(session, 0, "a@loop.example", T0)
     assert hold_reason(session, me, "a@loop.example", 3, T0) is None
+    session.commit()  # each transaction reads the counts afresh
     # two by the same sender, one by a colleague, one too old, one elsewhere
     _item(session, 1, "a@loop.example", T0 - timedelta(seconds=10))
     _item(session, 2, "a@loop.example", T0 - timedelta(seconds=20))
     _item(session, 3, "b@loop.example", T0 - timedelta(seconds=30))
     _item(session, 4, "a@loop.example", T0 - timedelta(minutes=2))
     _item(session, 5, "a@other.example", T0)
+    session.commit()
     # sender: 2 (< 3); domain: 3 (>= 3), so the domain trips
     assert hold_reason(session, me, "a@loop.example", 3, T0) == (
         "domain loop.example sent more than 3 mails in a minute: held, no notifications"
     )
+    session.commit()
     # the sender trips first when both are over
     assert hold_reason(session, me, "a@loop.example", 2, T0) == (
         "sender a@loop.example sent more than 2 mails in a minute: held, no notifications"
     )
+    session.commit()
     assert hold_reason(session, me, "a@loop.example", 4, T0) is None
     assert hold_reason(session, me, "", 1, T0) is None
     # an address without a domain part counts by itself only
     assert hold_reason(session, me, "a@", 1, T0) is None
+
+
+def test_breaker_counts_the_items_of_its_own_batch(session: Session) -> None:
+    """Items processed earlier in the same transaction count, without a query each."""
+    _item(session, 1, "a@loop.example", T0 - timedelta(seconds=10))
+    session.commit()
+    batch = [_item(session, n, "", T0) for n in range(2, 6)]  # not processed yet: no sender
+    reasons = [hold_reason(session, item, "a@loop.example", 3, T0) for item in batch]
+    # 1 in the database, then 2 and 3 from this batch; the third item of the batch trips
+    assert reasons[:2] == [None, None]
+    assert (
+        reasons[2:]
+        == ["sender a@loop.example sent more than 3 mails in a minute: held, no notifications"] * 2
+    )
 
 
 def _ticket(session: Session) -> Ticket:
@@ -142,8 +161,10 @@ def test_contact_for_creates_contact_and_loaded_identity(session: Session) -> No
     assert identity is not None
     assert identity.value == "new@example.org"
     assert identity.contact is contact
-    assert not session.new
-    assert not session.dirty
+    assert contact.id is not None, "the id is allocated before the flush"
+    assert identity.contact_id == contact.id
+    # the same transaction finds it without a flush, as the next mail of a batch would
+    assert contacts.contact_for_email(session, "new@example.org") is contact
     session.commit()
     again = contacts.contact_for_email(session, "new@example.org")
     assert again.id == contact.id
@@ -153,19 +174,19 @@ def test_contact_for_creates_contact_and_loaded_identity(session: Session) -> No
 def test_contact_for_loses_a_race_to_a_concurrent_writer(
     session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The loser's transaction fails on the unique identity; nothing of it is stored, and
+    the next transaction (the processor's retry) finds the winner."""
     with runtime.transaction() as other:
         winner_id = contacts.contact_for_email(other, "race@example.org", "Winner").id
-    real, calls = contacts.find_identity, []
-
-    def stale_first(s: Session, kind: str, value: str) -> ContactIdentity | None:
-        # the look-up ran before the winner committed: it saw nothing
-        calls.append(value)
-        return None if len(calls) == 1 else real(s, kind, value)
-
-    monkeypatch.setattr(contacts, "find_identity", stale_first)
+    # the look-up ran before the winner committed: it saw nothing
+    monkeypatch.setattr(contacts, "find_identity", lambda s, kind, value: None)
+    contacts.contact_for_email(session, "race@example.org", "Loser")
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    monkeypatch.undo()
     got = contacts.contact_for_email(session, "race@example.org", "Loser")
     assert got.id == winner_id
-    assert len(calls) == 2
     session.commit()
     names = session.scalars(select(Contact.name).where(Contact.name.in_(["Winner", "Loser"])))
     assert list(names) == ["Winner"]

@@ -1,0 +1,368 @@
+"""What the inbound pipeline reads, answered from memory for a whole batch of mails.
+
+Threading, the duplicate screen, contacts, agents, the circuit breaker and the
+acknowledgement cap each ask a small question per mail ("which ticket knows this
+Message-ID?", "who owns this address?"). Asked of the database one at a time, those
+questions were most of the round trips of a mail, and each one made the session flush
+what the mail had written so far. :meth:`Lookups.prefetch` answers them for every mail of
+a batch with one query per kind; what the batch itself writes (a new ticket, a Message-ID,
+a contact) is added as it is written, so a later mail of the same batch sees it exactly as
+if it had been committed. Anything not prefetched is read once and remembered.
+
+The cache belongs to one transaction: it is created on first use and dropped when the
+transaction or any savepoint in it ends.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, event, func, literal, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from schema.models import (
+    Agent,
+    ContactIdentity,
+    InboxItem,
+    KnownMessageId,
+    Message,
+    OutboxItem,
+    Ticket,
+)
+
+_KEY = "ticketgw.lookups"
+BREAKER_WINDOW = timedelta(minutes=1)
+ACK_WINDOW = timedelta(hours=1)
+
+ThreadRow = tuple[str, bool, str | None]  # (Message-ID, outbound, party)
+
+
+@dataclass(slots=True)
+class Lookups:
+    session: Session
+    known: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    known_missing: set[str] = field(default_factory=set)
+    identities: dict[str, ContactIdentity | None] = field(default_factory=dict)
+    agents: dict[str, Agent] | None = None
+    tickets: dict[int, Ticket] = field(default_factory=dict)
+    conversations: dict[tuple[str, int], Ticket | None] = field(default_factory=dict)
+    with_messages: set[int] = field(default_factory=set)
+    without_messages: set[int] = field(default_factory=set)
+    senders: dict[str, int] = field(default_factory=dict)
+    domains: dict[str, int] = field(default_factory=dict)
+    acks: Counter[tuple[str, str]] = field(default_factory=Counter)
+    acks_read: set[tuple[str, str]] = field(default_factory=set)
+    threads: dict[int, list[ThreadRow]] = field(default_factory=dict)
+    outbox_keys: set[str] = field(default_factory=set)
+
+    # -- prefetching ---------------------------------------------------------------------
+
+    def prefetch(
+        self,
+        *,
+        message_ids: Iterable[str] = (),
+        ticket_ids: Iterable[int] = (),
+        emails: Iterable[str] = (),
+    ) -> None:
+        """Read what a batch will ask about: one query per kind, in chunks."""
+        wanted = {
+            m for m in message_ids if m and m not in self.known and m not in self.known_missing
+        }
+        for chunk in _chunks(sorted(wanted)):
+            rows = self.session.execute(
+                select(
+                    KnownMessageId.message_id, KnownMessageId.ticket_id, KnownMessageId.outbound
+                ).where(KnownMessageId.message_id.in_(chunk))
+            )
+            for mid, ticket_id, outbound in rows:
+                self.known[mid] = (ticket_id, bool(outbound))
+        self.known_missing |= wanted - self.known.keys()
+        ids = {t for t in ticket_ids if t not in self.tickets}
+        ids |= {t for t, _ in self.known.values() if t not in self.tickets}
+        for chunk in _chunks(sorted(ids)):
+            found = self.session.scalars(
+                select(Ticket).where(Ticket.id.in_(chunk)).options(selectinload(Ticket.contact))
+            )
+            for ticket in found:
+                self.tickets[ticket.id] = ticket
+            with_messages = set(
+                self.session.scalars(
+                    select(Message.ticket_id).where(Message.ticket_id.in_(chunk)).distinct()
+                )
+            )
+            self.with_messages |= with_messages
+            self.without_messages |= set(chunk) - with_messages
+        addresses = {e for e in emails if e and e not in self.identities}
+        for chunk in _chunks(sorted(addresses)):
+            found = self.session.scalars(
+                select(ContactIdentity)
+                .where(ContactIdentity.kind == "email", ContactIdentity.value.in_(chunk))
+                .options(joinedload(ContactIdentity.contact))
+            )
+            for identity in found:
+                self.identities[identity.value] = identity
+        for address in addresses:
+            self.identities.setdefault(address, None)
+
+    def prefetch_rates(
+        self, senders: Iterable[str], now: datetime, exclude: Iterable[int] = ()
+    ) -> None:
+        """Read the circuit breaker's counts and the acknowledgement cap's for a batch.
+
+        ``exclude`` are the batch's own inbox items: each is counted as it is processed.
+        """
+        skip = list(exclude)
+        wanted = {s for s in senders if s and s not in self.senders}
+        domains = {s.rpartition("@")[2] for s in wanted} - self.domains.keys() - {""}
+        for column, names, into in (
+            (InboxItem.sender, wanted, self.senders),
+            (InboxItem.sender_domain, domains, self.domains),
+        ):
+            for chunk in _chunks(sorted(names)):
+                rows = self.session.execute(
+                    select(column, func.count())
+                    .where(
+                        column.in_(chunk),
+                        InboxItem.received_at >= now - BREAKER_WINDOW,
+                        InboxItem.id.not_in(skip),
+                    )
+                    .group_by(column)
+                )
+                into.update((name, count) for name, count in rows)
+                into.update({name: 0 for name in chunk if name not in into})
+        for template in ("ack",):
+            keys = {(s, template) for s in wanted} - self.acks_read
+            for chunk in _chunks(sorted(r for r, _ in keys)):
+                rows = self.session.execute(
+                    select(OutboxItem.recipient, func.count())
+                    .where(
+                        OutboxItem.recipient.in_(chunk),
+                        OutboxItem.template == template,
+                        OutboxItem.created_at >= now - ACK_WINDOW,
+                    )
+                    .group_by(OutboxItem.recipient)
+                )
+                for recipient, count in rows:
+                    self.acks[(recipient, template)] += count
+            self.acks_read |= keys
+
+    # -- Message-IDs and tickets ------------------------------------------------------------
+
+    def ticket_of_message_id(self, message_id: str) -> tuple[int, bool] | None:
+        """``(ticket id, outbound)`` of a Message-ID we stored or sent, else ``None``."""
+        if message_id in self.known:
+            return self.known[message_id]
+        if message_id in self.known_missing:
+            return None
+        self.prefetch(message_ids=[message_id])
+        return self.known.get(message_id)
+
+    def add_message_id(self, message_id: str, ticket_id: int, outbound: bool) -> None:
+        self.known.setdefault(message_id, (ticket_id, outbound))
+        self.known_missing.discard(message_id)
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        if ticket_id not in self.tickets:
+            found = self.session.get(Ticket, ticket_id)
+            if found is None:
+                return None
+            self.tickets[ticket_id] = found
+        return self.tickets[ticket_id]
+
+    def add_ticket(self, ticket: Ticket) -> None:
+        self.tickets[ticket.id] = ticket
+        self.without_messages.add(ticket.id)
+
+    def has_messages(self, ticket_id: int) -> bool:
+        if ticket_id in self.with_messages:
+            return True
+        if ticket_id not in self.without_messages:
+            found = self.session.scalar(
+                select(Message.id).where(Message.ticket_id == ticket_id).limit(1)
+            )
+            if found is not None:
+                self.with_messages.add(ticket_id)
+                return True
+            self.without_messages.add(ticket_id)
+        return False
+
+    def add_message(self, message: Message, ticket: Ticket, contact_id: int | None) -> None:
+        self.with_messages.add(ticket.id)
+        self.without_messages.discard(ticket.id)
+        if message.thread_index and contact_id is not None:
+            self.conversations[(message.thread_index, contact_id)] = ticket
+        if message.email_message_id and ticket.id in self.threads:
+            self.threads[ticket.id].append((message.email_message_id, False, message.sender))
+
+    def conversation(self, key: str, contact_id: int) -> Ticket | None:
+        """The latest ticket of this contact with a message in Outlook conversation ``key``."""
+        if (key, contact_id) not in self.conversations:
+            self.conversations[(key, contact_id)] = self.session.scalars(
+                select(Ticket)
+                .join(Message, Message.ticket_id == Ticket.id)
+                .where(Message.thread_index == key, Ticket.contact_id == contact_id)
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).first()
+        return self.conversations[(key, contact_id)]
+
+    # -- people ------------------------------------------------------------------------------
+
+    def identity(self, address: str) -> ContactIdentity | None:
+        """The contact identity of an email address."""
+        if address not in self.identities:
+            self.prefetch(emails=[address])
+        return self.identities[address]
+
+    def add_identity(self, identity: ContactIdentity) -> None:
+        if identity.kind == "email":
+            self.identities[identity.value] = identity
+
+    def agent(self, address: str) -> Agent | None:
+        """The agent (active or not) with this address."""
+        if self.agents is None:
+            self.agents = {a.email: a for a in self.session.scalars(select(Agent))}
+        return self.agents.get(address.strip().lower())
+
+    def all_agents(self) -> list[Agent]:
+        """Every agent, active or not, by address."""
+        self.agent("")
+        assert self.agents is not None
+        return sorted(self.agents.values(), key=lambda a: a.email)
+
+    # -- rates -------------------------------------------------------------------------------
+
+    def recent_mail(self, sender: str, domain: str, now: datetime, item_id: int) -> tuple[int, int]:
+        """Mails from ``sender`` and from ``domain`` received in the breaker's window.
+
+        Read once per sender and domain per transaction (excluding ``item_id``, which is
+        counted by :meth:`add_mail` like every later item of the batch).
+        """
+        if sender not in self.senders or (domain and domain not in self.domains):
+            by_sender = InboxItem.sender == sender
+            by_domain = InboxItem.sender_domain == domain
+            row = self.session.execute(
+                select(
+                    func.coalesce(func.sum(_one_if(by_sender)), 0),
+                    func.coalesce(func.sum(_one_if(by_domain)), 0) if domain else literal(0),
+                ).where(
+                    or_(by_sender, by_domain) if domain else by_sender,
+                    InboxItem.received_at >= now - BREAKER_WINDOW,
+                    InboxItem.id != item_id,
+                )
+            ).one()
+            self.senders.setdefault(sender, int(row[0]))
+            if domain:
+                self.domains.setdefault(domain, int(row[1]))
+        return self.senders[sender], self.domains.get(domain, 0)
+
+    def add_mail(self, sender: str, domain: str) -> None:
+        self.senders[sender] = self.senders.get(sender, 0) + 1
+        if domain:
+            self.domains[domain] = self.domains.get(domain, 0) + 1
+
+    def recent_notifications(self, recipient: str, template: str, now: datetime) -> int:
+        """Outbox rows of ``template`` to ``recipient`` in the last hour (the ack cap)."""
+        key = (recipient, template)
+        if key not in self.acks_read:
+            self.acks_read.add(key)
+            self.acks[key] += (
+                self.session.scalar(
+                    select(func.count())
+                    .select_from(OutboxItem)
+                    .where(
+                        OutboxItem.recipient == recipient,
+                        OutboxItem.template == template,
+                        OutboxItem.created_at >= now - ACK_WINDOW,
+                    )
+                )
+                or 0
+            )
+        return self.acks[key]
+
+    def add_notification(self, recipient: str, template: str) -> None:
+        self.acks[(recipient, template)] += 1
+
+    def add_outbox_key(self, key: str) -> bool:
+        """Claim an outbox idempotency key for this transaction; ``False`` if it was used."""
+        if key in self.outbox_keys:
+            return False
+        self.outbox_keys.add(key)
+        return True
+
+    # -- a ticket's mail thread, for the headers of our notifications ---------------------
+
+    def prefetch_threads(self, ticket_ids: Iterable[int]) -> None:
+        """Read the mail threads of several tickets at once (see :meth:`thread_rows`)."""
+        wanted = {t for t in ticket_ids if t not in self.threads}
+        fresh = {t for t in wanted if t in self.without_messages and t in self.tickets}
+        self.threads.update({t: [] for t in fresh})
+        for chunk in _chunks(sorted(wanted - fresh)):
+            self.threads.update({t: [] for t in chunk})
+            for ticket_id, mid, outbound, party in _read_threads(self.session, chunk):
+                self.threads[ticket_id].append((mid, outbound, party))
+
+    def thread_rows(self, ticket: Ticket) -> list[ThreadRow]:
+        """``(message_id, outbound, party)`` of the ticket, oldest first; party is the sender
+        of a stored message or the recipient of one of our notifications."""
+        if ticket.id not in self.threads:
+            if ticket.id in self.without_messages and ticket.id in self.tickets:
+                self.threads[ticket.id] = []  # opened by this transaction: nothing stored yet
+            else:
+                self.prefetch_threads([ticket.id])
+        return self.threads[ticket.id]
+
+    def add_outbound(self, ticket: Ticket, message_id: str, recipient: str) -> None:
+        self.add_message_id(message_id, ticket.id, True)
+        if ticket.id in self.threads:
+            self.threads[ticket.id].append((message_id, True, recipient))
+
+
+def lookups(session: Session) -> Lookups:
+    """The transaction's lookups, created on first use."""
+    found: Lookups | None = session.info.get(_KEY)
+    if found is None:
+        found = session.info[_KEY] = Lookups(session)
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    # A savepoint's end drops the cache too: had it been rolled back, what the cache
+    # remembers might be gone. Forgetting is always safe, only slower: the next question
+    # is asked of the database again. A flush's own inner transaction keeps it.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_KEY, None)
+
+
+def _one_if(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _read_threads(session: Session, ticket_ids: list[int]) -> list[tuple[int, str, bool, str]]:
+    """``(ticket id, Message-ID, outbound, party)`` of these tickets, oldest first."""
+    seen_in = select(
+        Message.ticket_id,
+        Message.email_message_id,
+        literal(False),
+        Message.sender,
+        Message.created_at,
+    ).where(Message.ticket_id.in_(ticket_ids), Message.email_message_id.is_not(None))
+    seen_out = select(
+        KnownMessageId.ticket_id,
+        KnownMessageId.message_id,
+        KnownMessageId.outbound,
+        KnownMessageId.recipient,
+        KnownMessageId.created_at,
+    ).where(KnownMessageId.ticket_id.in_(ticket_ids), KnownMessageId.outbound.is_(True))
+    rows = session.execute(seen_in.union_all(seen_out).order_by("created_at")).all()
+    return [(r[0], r[1], bool(r[2]), r[3]) for r in rows if r[1]]
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
