@@ -5,17 +5,21 @@
 serve`` does: processing a mail costs far more CPU than storing it, and in one process the
 processor's thread would hold the GIL while SMTP clients wait for their 250. Either way the
 database is the hand-over: the listener commits the raw mail, then passes the item id
-along; whatever the hand-over loses, the processor's sweep finds as ``pending``.
+along (in threads) or wakes the child (which then reads what is pending); whatever the
+hand-over loses, the processor's sweep finds as ``pending``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
-import queue
+import os
 import signal
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
 
 from gateway.config import Settings
 from gateway.inbound.process import Outcome
@@ -36,14 +40,12 @@ class Processing:
     ) -> None:
         self.runtime = runtime
         self.broker = setup_broker(runtime.settings, runtime=runtime, options=delivery)
-        self.processor = InboxProcessor(
-            runtime, sweep_seconds=sweep_seconds, on_outcome=self._relay
-        )
+        self.processor = InboxProcessor(runtime, sweep_seconds=sweep_seconds, on_batch=self._relay)
         self.workers: RunningWorkers | None = None
 
-    def _relay(self, outcome: Outcome) -> None:
-        """Hand the notifications an item caused to the broker at once, not at the sweep."""
-        if outcome.status in {"done", "ignored"}:
+    def _relay(self, outcomes: Sequence[Outcome]) -> None:
+        """Hand the notifications a batch caused to the broker at once, not at the sweep."""
+        if any(outcome.status in {"done", "ignored"} for outcome in outcomes):
             relay_pending(self.runtime.sessions, self.broker)
 
     def start(self) -> None:
@@ -54,6 +56,9 @@ class Processing:
     def submit(self, item_id: int) -> None:
         self.processor.submit(item_id)
 
+    def nudge(self) -> None:
+        self.processor.nudge()
+
     def stop(self) -> None:
         self.processor.stop()
         if self.workers is not None:
@@ -61,26 +66,54 @@ class Processing:
 
 
 class ProcessingProcess:
-    """:class:`Processing` in a child process, restarted if it dies."""
+    """:class:`Processing` in a child process, restarted if it dies.
+
+    The child is not sent item ids: it is woken, and reads every pending item from the
+    database, ``BATCH`` per transaction. A burst of accepted mail is thus one wake-up and
+    one batch, where ids handed over one by one would each cost the child a hand-over
+    while its processor thread holds the GIL. The wake-up is a byte on a pipe: writing
+    one never blocks the listener (a full pipe already means "wake up"), and a child
+    killed at any moment leaves no lock behind for the listener to wait on.
+    """
 
     def __init__(self, settings: Settings, *, sweep_seconds: float) -> None:
         self.settings = settings
         self.sweep_seconds = sweep_seconds
         self._context = multiprocessing.get_context("spawn")
-        self._ids: Queue[int | None] = self._context.Queue()
+        self._wake_conn: Connection | None = None
+        self._stop_conn: Connection | None = None
+        # Held while writing to the wake-up pipe and while replacing it, so that no write
+        # goes to a descriptor already closed (and perhaps reused for something else).
+        self._wake_lock = threading.Lock()
         self._child: BaseProcess | None = None
 
     def start(self) -> None:
+        # A fresh pipe per child: a restarted child must not inherit a half-read one.
+        wake_read, wake_write = self._context.Pipe(duplex=False)
+        stop_read, stop_write = self._context.Pipe(duplex=False)
         self._child = self._context.Process(
             target=_child_main,
-            args=(self.settings, self._ids, self.sweep_seconds),
+            args=(self.settings, wake_read, stop_read, self.sweep_seconds),
             name="ticketgw-processing",
             daemon=True,
         )
         self._child.start()
+        wake_read.close()
+        stop_read.close()
+        os.set_blocking(wake_write.fileno(), False)
+        with self._wake_lock:
+            old = (self._wake_conn, self._stop_conn)
+            self._wake_conn, self._stop_conn = wake_write, stop_write
+            for conn in old:
+                if conn is not None:
+                    conn.close()
 
     def submit(self, item_id: int) -> None:
-        self._ids.put(item_id)
+        """Wake the child: ``item_id`` is committed, and it reads what is pending."""
+        with self._wake_lock, contextlib.suppress(OSError):
+            # BlockingIOError, the pipe full: the child has wake-ups enough already.
+            if self._wake_conn is not None:
+                os.write(self._wake_conn.fileno(), b"\0")
 
     def ensure_alive(self) -> None:
         """Restart a dead child; the new one's sweep picks up every pending item."""
@@ -91,14 +124,18 @@ class ProcessingProcess:
     def stop(self, timeout: float = 30.0) -> None:
         if self._child is None:
             return
-        self._ids.put(None)
+        assert self._stop_conn is not None
+        with contextlib.suppress(OSError):
+            self._stop_conn.send_bytes(b"stop")
         self._child.join(timeout)
         if self._child.is_alive():
             self._child.terminate()
             self._child.join(5)
 
 
-def _child_main(settings: Settings, ids: Queue[int | None], sweep_seconds: float) -> None:
+def _child_main(
+    settings: Settings, wake: Connection, stop: Connection, sweep_seconds: float
+) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
@@ -110,17 +147,22 @@ def _child_main(settings: Settings, ids: Queue[int | None], sweep_seconds: float
     parent = multiprocessing.parent_process()
     try:
         while True:
-            try:
-                item_id = ids.get(timeout=1.0)
-            except queue.Empty:
-                # A parent killed with SIGKILL never says stop: do not live on as an orphan
-                # (the restarted listener starts a processing child of its own).
-                if parent is not None and not parent.is_alive():
-                    break
-                continue
-            if item_id is None:
+            ready = wait([wake, stop], timeout=1.0)
+            if stop in ready:
                 break
-            processing.submit(item_id)
+            if wake in ready:
+                try:
+                    # Every wake-up written so far in one read: they are all one sweep.
+                    data = os.read(wake.fileno(), 65536)
+                except BlockingIOError:
+                    continue
+                if not data:  # the parent's end is closed: it died
+                    break
+                processing.nudge()
+            # A parent killed with SIGKILL never says stop: do not live on as an orphan
+            # (the restarted listener starts a processing child of its own).
+            elif parent is not None and not parent.is_alive():
+                break
     finally:
         processing.stop()
         runtime.close()
