@@ -19,6 +19,7 @@ from gateway.errors import InvalidInput
 from gateway.explain import explain as explain_mail
 from gateway.inbound import inbox as inbox_ops
 from gateway.inbound.mailfiles import count_mails, iter_mails
+from gateway.inbound.parse_ahead import default_processes, parse_ahead
 from gateway.inbound.process import Outcome, ingest_batch, process_pending
 from schema.models import InboxItem
 from schema.models.inbox import INBOX_STATUSES
@@ -98,9 +99,9 @@ def ingest(paths: tuple[str, ...], as_json: bool) -> None:
         disable=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("mail", total=total)
-        for batch in _batches(mails, BATCH):
+        for batch, parsed in parse_ahead(_batches(mails, BATCH), default_processes()):
             with rt.transaction() as session:
-                outcomes = ingest_batch(session, rt.settings, batch)
+                outcomes = ingest_batch(session, rt.settings, batch, parsed)
             counts.update(_category(o) for o in outcomes)
             progress.advance(task, len(outcomes))
     summary = {key: counts.get(key, 0) for key in CATEGORIES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from schema.db import allocate_id
+from schema.db import add_row
 from schema.models import AuditEvent, Ticket
 from schema.models.base import utcnow
 
@@ -27,17 +27,18 @@ def record(
     action: str,
     old: object = None,
     new: object = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        id=allocate_id(session, AuditEvent),  # no RETURNING: a batch's events in one insert
-        ticket_id=ticket.id,
-        actor=actor,
-        action=action,
-        old_value=None if old is None else str(old),
-        new_value=None if new is None else str(new),
-        # Stamped now, not at flush: rows of one flush may be inserted in any order, and
-        # the trail is read back by (created_at, id).
-        created_at=utcnow(),
+) -> None:
+    """Queue one audit event; it is inserted with the transaction's other rows."""
+    add_row(
+        session,
+        AuditEvent,
+        {
+            "ticket_id": ticket.id,
+            "actor": actor,
+            "action": action,
+            "old_value": None if old is None else str(old),
+            "new_value": None if new is None else str(new),
+            # Stamped now, not at insert: the trail is read back by (created_at, id).
+            "created_at": utcnow(),
+        },
     )
-    session.add(event)
-    return event

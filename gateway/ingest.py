@@ -28,7 +28,8 @@ AUTOMATIC = frozenset({"auto_reply", "bounce"})
 
 
 def parse(work: Work, env: Env) -> Work:
-    parsed = parse_mail(work.raw)
+    """Parse the raw mail, unless it came parsed (an import parses ahead, in parallel)."""
+    parsed = work.parsed or parse_mail(work.raw)
     sender = parsed.message.sender.address or (work.envelope_sender or "").lower()
     return replace(work, parsed=parsed, sender=sender)
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from schema.models import (
     Agent,
+    Contact,
     ContactIdentity,
     InboxItem,
     KnownMessageId,
@@ -101,7 +102,7 @@ class Lookups:
             found = self.session.scalars(
                 select(ContactIdentity)
                 .where(ContactIdentity.kind == "email", ContactIdentity.value.in_(chunk))
-                .options(joinedload(ContactIdentity.contact))
+                .options(joinedload(ContactIdentity.contact).selectinload(Contact.identities))
             )
             for identity in found:
                 self.identities[identity.value] = identity

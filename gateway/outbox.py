@@ -19,7 +19,7 @@ from gateway.config import Settings
 from gateway.lookups import lookups
 from gateway.queues import reply_address
 from gateway.tokens import ReplyToken, token_address
-from schema.db import allocate_id
+from schema.db import add_row
 from schema.models import Agent, Contact, KnownMessageId, OutboxItem, Ticket
 from schema.models.base import utcnow
 
@@ -90,14 +90,16 @@ def enqueue_email(
         return False
     # Ours, so a reply threads even before the mail is sent; fresh and random, so unknown.
     lookups(session).add_outbound(ticket, message_id, recipient.address)
-    session.add(
-        KnownMessageId(
-            message_id=message_id,
-            ticket_id=ticket.id,
-            outbound=True,
-            recipient=recipient.address,
-            created_at=utcnow(),
-        )
+    add_row(
+        session,
+        KnownMessageId,
+        {
+            "message_id": message_id,
+            "ticket_id": ticket.id,
+            "outbound": True,
+            "recipient": recipient.address,
+            "created_at": utcnow(),
+        },
     )
     return True
 
@@ -129,25 +131,26 @@ def _insert(
 ) -> bool:
     """Add one row unless this transaction already used ``key``.
 
-    The row is added to the session, so a batch's notifications go out as one multi-row
-    insert. Keys name a message or a counted status change of the ticket, so another
+    The row is queued (``schema.db.add_row``), so a batch's notifications go out as one
+    multi-row insert. Keys name a message or a counted status change of the ticket, so another
     transaction cannot hold the same key unless it changed the same ticket at the same
     moment; then the unique key fails one of the two transactions, which is retried.
     """
     if not lookups(session).add_outbox_key(key):
         return False
-    session.add(
-        OutboxItem(
-            id=allocate_id(session, OutboxItem),  # no RETURNING: a batch's rows in one insert
-            channel=channel,
-            recipient=recipient.address,
-            template=template,
-            locale=recipient.locale,
-            context=context,
-            ticket_id=ticket.id,
-            email_message_id=message_id,
-            idempotency_key=key,
-            status="pending",
-        )
+    add_row(
+        session,
+        OutboxItem,
+        {
+            "channel": channel,
+            "recipient": recipient.address,
+            "template": template,
+            "locale": recipient.locale,
+            "context": context,
+            "ticket_id": ticket.id,
+            "email_message_id": message_id,
+            "idempotency_key": key,
+            "status": "pending",
+        },
     )
     return True

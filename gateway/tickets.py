@@ -22,7 +22,7 @@ from gateway.events import Audience, MessageAdded, StatusChanged
 from gateway.lookups import lookups
 from gateway.queues import check_priority, get_queue
 from gateway.sla import deadlines
-from schema.db import allocate_id
+from schema.db import add_row, allocate_id
 from schema.models import Agent, Contact, KnownMessageId, Message, Queue, Ticket, TicketTag
 from schema.models.base import utcnow
 from schema.models.tickets import STATUSES, format_reference
@@ -210,8 +210,8 @@ def remember_message_id(
 ) -> None:
     """Record a Message-ID as belonging to ``ticket``; the first writer wins.
 
-    The row is added to the session, not inserted at once, so it goes out with the batch's
-    other rows in one multi-row insert. The transaction's lookups know every Message-ID it
+    The row is queued (``schema.db.add_row``), so it goes out with the batch's other rows
+    in one multi-row insert. The transaction's lookups know every Message-ID it
     wrote, which keeps a second mention (a mail that names its own Message-ID twice, two
     mails of a batch with one Message-ID) from adding a clashing row. A Message-ID already
     known is left with its ticket.
@@ -220,14 +220,16 @@ def remember_message_id(
     if index.ticket_of_message_id(message_id) is not None:
         return
     index.add_message_id(message_id, ticket.id, outbound)
-    session.add(
-        KnownMessageId(
-            message_id=message_id,
-            ticket_id=ticket.id,
-            outbound=outbound,
-            recipient=recipient,
-            created_at=utcnow(),
-        )
+    add_row(
+        session,
+        KnownMessageId,
+        {
+            "message_id": message_id,
+            "ticket_id": ticket.id,
+            "outbound": outbound,
+            "recipient": recipient,
+            "created_at": utcnow(),
+        },
     )
 
 

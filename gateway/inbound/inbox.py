@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.mail.headers import message_id
-from schema.db import insert_ignoring_conflict
+from schema.db import allocate_id, insert_all_ignoring_conflict
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
@@ -45,6 +45,19 @@ def mail_dedupe_key(raw: bytes) -> str:
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One raw item as a listener or an import received it."""
+
+    raw: bytes
+    channel: str
+    source: str
+    dedupe_key: str
+    envelope_sender: str | None = None
+    envelope_recipients: Sequence[str] = ()
+    received_at: datetime | None = None
+
+
 def accept(
     session: Session,
     raw: bytes,
@@ -56,38 +69,76 @@ def accept(
     envelope_recipients: Sequence[str] = (),
     received_at: datetime | None = None,
 ) -> Accepted:
-    """Insert the item unless its dedupe key is known; the caller commits.
-
-    ``INSERT ... ON CONFLICT DO NOTHING`` leaves the caller's transaction usable when the
-    key is taken (a redelivery, or a concurrent twin winning the unique key) in one round
-    trip, where a look-up and an insert in a savepoint took four.
-    """
-    item_id = insert_ignoring_conflict(
-        session,
-        InboxItem,
-        {
-            "channel": channel,
-            "source": source[:500],
-            "dedupe_key": dedupe_key,
-            "raw": raw,
-            "size": len(raw),
-            "envelope_sender": envelope_sender,
-            "envelope_recipients": list(envelope_recipients),
-            "status": "pending",
-            "received_at": received_at or utcnow(),
-        },
-        "dedupe_key",
+    """Insert the item unless its dedupe key is known; the caller commits."""
+    incoming = Incoming(
+        raw, channel, source, dedupe_key, envelope_sender, envelope_recipients, received_at
     )
-    if item_id is not None:
-        return Accepted(item_id, duplicate=False)
-    twin = _find(session, dedupe_key)
-    if twin is None:  # cannot happen: ON CONFLICT waited for the twin to commit
-        raise RuntimeError(f"inbox key {dedupe_key!r} taken but not visible")
-    return Accepted(twin, duplicate=True)
+    return accept_all(session, [incoming])[0]
 
 
-def _find(session: Session, dedupe_key: str) -> int | None:
-    return session.scalar(select(InboxItem.id).where(InboxItem.dedupe_key == dedupe_key))
+def accept_all(session: Session, items: Sequence[Incoming]) -> list[Accepted]:
+    """Insert the items whose dedupe keys are new, in order; the caller commits.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` leaves the caller's transaction usable when a
+    key is taken (a redelivery, or a concurrent twin winning the unique key). An item
+    whose key is taken, or repeats an earlier item of the same call, comes back as a
+    duplicate of the row that holds the key.
+
+    One item (a listener's) is one statement with ``RETURNING``. Many (an import) get
+    their ids allocated first and go out as one pipelined executemany; a look-up of the
+    keys then tells ours (the allocated id) from a twin's.
+    """
+    now = utcnow()
+    first: dict[str, Incoming] = {}
+    for item in items:
+        first.setdefault(item.dedupe_key, item)
+    rows = [
+        {
+            "channel": item.channel,
+            "source": item.source[:500],
+            "dedupe_key": item.dedupe_key,
+            "raw": item.raw,
+            "size": len(item.raw),
+            "envelope_sender": item.envelope_sender,
+            "envelope_recipients": list(item.envelope_recipients),
+            "status": "pending",
+            "received_at": item.received_at or now,
+        }
+        for item in first.values()
+    ]
+    ids: dict[str, int] = {}
+    if len(rows) == 1:
+        inserted = insert_all_ignoring_conflict(session, InboxItem, rows, "dedupe_key")
+        ids.update((key, item_id) for item_id, key in inserted)
+    elif rows:
+        for row in rows:
+            row["id"] = allocate_id(session, InboxItem)
+        insert_all_ignoring_conflict(session, InboxItem, rows, "dedupe_key", returning=False)
+        ours = {row["dedupe_key"]: row["id"] for row in rows}
+        found = session.execute(
+            select(InboxItem.dedupe_key, InboxItem.id).where(InboxItem.dedupe_key.in_(ours))
+        )
+        ids.update((key, item_id) for key, item_id in found if ours[key] == item_id)
+    taken = [key for key in first if key not in ids]
+    twins: dict[str, int] = {}
+    if taken:
+        found = session.execute(
+            select(InboxItem.dedupe_key, InboxItem.id).where(InboxItem.dedupe_key.in_(taken))
+        )
+        twins.update((key, item_id) for key, item_id in found)
+    missing = [key for key in taken if key not in twins]
+    if missing:  # cannot happen: ON CONFLICT waited for the twin to commit
+        raise RuntimeError(f"inbox key {missing[0]!r} taken but not visible")
+    accepted: list[Accepted] = []
+    seen: set[str] = set()
+    for item in items:
+        key = item.dedupe_key
+        if key in ids and key not in seen:
+            seen.add(key)
+            accepted.append(Accepted(ids[key], duplicate=False))
+        else:
+            accepted.append(Accepted(ids.get(key) or twins[key], duplicate=True))
+    return accepted
 
 
 def pending_ids(session: Session, limit: int = 1000) -> list[int]:

@@ -9,7 +9,7 @@ most of the time waiting for the disk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
@@ -21,8 +21,9 @@ from gateway import events, notify
 from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
-from gateway.inbound.inbox import accept, mail_dedupe_key, pending_ids
+from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending_ids
 from gateway.ingest import STEPS, parse, prefetch
+from gateway.mail.parse import ParsedMail
 from gateway.work import Env, Work
 from schema.models import InboxItem
 from schema.models.base import utcnow
@@ -54,7 +55,12 @@ def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
     return process_items(session, settings, [item_id])[0]
 
 
-def process_items(session: Session, settings: Settings, item_ids: Sequence[int]) -> list[Outcome]:
+def process_items(
+    session: Session,
+    settings: Settings,
+    item_ids: Sequence[int],
+    parsed: Mapping[int, ParsedMail] | None = None,
+) -> list[Outcome]:
     """Run pending items through the pipeline, in order, inside the caller's transaction.
 
     The rows are locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
@@ -62,7 +68,8 @@ def process_items(session: Session, settings: Settings, item_ids: Sequence[int])
     savepoint: the batch's reads are prefetched and its writes flushed once, as multi-row
     inserts. If anything fails, that savepoint is rolled back and every item runs again
     alone in its own savepoint, so one bad mail is parked as ``failed`` with its step and
-    reason, and the others are stored as if it had never been there.
+    reason, and the others are stored as if it had never been there. ``parsed`` holds
+    items already parsed, by id.
     """
     rows = {
         item.id: item
@@ -80,13 +87,13 @@ def process_items(session: Session, settings: Settings, item_ids: Sequence[int])
         mark = events.mark(session)
         try:
             with session.begin_nested():
-                done = {o.item_id: o for o in _together(session, settings, items)}
+                done = {o.item_id: o for o in _together(session, settings, items, parsed)}
         except _ItemFailed as failed:
             events.rollback_to(session, mark)
             log.info("batch of %d: item %s failed; running each alone", len(items), failed.item_id)
     for item in items:
         if item.id not in done:
-            done[item.id] = _alone(session, settings, item)
+            done[item.id] = _alone(session, settings, item, parsed)
     skipped = "not pending, or taken by another processor"
     return [done.get(i) or Outcome(i, "skipped", reason=skipped) for i in item_ids]
 
@@ -97,7 +104,12 @@ class _ItemFailed(Exception):
         self.item_id, self.step, self.error = item_id, step, error
 
 
-def _alone(session: Session, settings: Settings, item: InboxItem) -> Outcome:
+def _alone(
+    session: Session,
+    settings: Settings,
+    item: InboxItem,
+    parsed: Mapping[int, ParsedMail] | None = None,
+) -> Outcome:
     """One item in its own savepoint; a failure parks it as ``failed`` with its reason.
 
     A unique key taken by a concurrent processor (two of them meeting the same new
@@ -108,7 +120,7 @@ def _alone(session: Session, settings: Settings, item: InboxItem) -> Outcome:
         mark = events.mark(session)
         try:
             with session.begin_nested():
-                return _together(session, settings, [item])[0]
+                return _together(session, settings, [item], parsed)[0]
         except _ItemFailed as failed:
             events.rollback_to(session, mark)  # the changes that caused them were rolled back
             if attempt == 1 and isinstance(failed.error, IntegrityError):
@@ -129,7 +141,12 @@ def _park(item: InboxItem, failed: _ItemFailed) -> Outcome:
     return Outcome(item.id, "failed", reason=item.reason)
 
 
-def _together(session: Session, settings: Settings, items: Sequence[InboxItem]) -> list[Outcome]:
+def _together(
+    session: Session,
+    settings: Settings,
+    items: Sequence[InboxItem],
+    parsed: Mapping[int, ParsedMail] | None = None,
+) -> list[Outcome]:
     """The pipeline for ``items`` as one batch; raises :class:`_ItemFailed` on any failure."""
     batch = Env(session, settings)
     works: list[tuple[InboxItem, Work, Env]] = []
@@ -141,6 +158,7 @@ def _together(session: Session, settings: Settings, items: Sequence[InboxItem]) 
             envelope_sender=item.envelope_sender,
             envelope_recipients=tuple(item.envelope_recipients or ()),
             item_id=item.id,
+            parsed=(parsed or {}).get(item.id),
         )
         with _blame(item, "parse"):
             works.append((item, parse(work, env), env))
@@ -234,15 +252,25 @@ def process_pending(
 
 
 def ingest_batch(
-    session: Session, settings: Settings, raws: Iterable[tuple[bytes, str]]
+    session: Session,
+    settings: Settings,
+    raws: Sequence[tuple[bytes, str]],
+    parsed: Sequence[ParsedMail] | None = None,
 ) -> list[Outcome]:
-    """Accept and process ``(raw, source)`` mails in the caller's transaction, in order."""
-    accepted = [
-        accept(session, raw, channel="email", source=source, dedupe_key=mail_dedupe_key(raw))
-        for raw, source in raws
-    ]
+    """Accept and process ``(raw, source)`` mails in the caller's transaction, in order.
+
+    ``parsed``, when given, holds the same mails already parsed (``parse_ahead``).
+    """
+    accepted = accept_all(
+        session,
+        [
+            Incoming(raw, channel="email", source=source, dedupe_key=mail_dedupe_key(raw))
+            for raw, source in raws
+        ],
+    )
     fresh = [a.item_id for a in accepted if not a.duplicate]
-    processed = {o.item_id: o for o in process_items(session, settings, fresh)}
+    by_id = {a.item_id: p for a, p in zip(accepted, parsed, strict=True)} if parsed else None
+    processed = {o.item_id: o for o in process_items(session, settings, fresh, by_id)}
     return [
         Outcome(a.item_id, "duplicate", reason="already in the inbox")
         if a.duplicate

@@ -47,6 +47,13 @@ class CachingHeaderRegistry(HeaderRegistry):
     def __getitem__(self, name: str) -> Any:
         return self._class(name.lower())
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A parsed mail travels between processes (an import parses ahead in a second
+        # one): the receiving side uses its own registry, not a copy of the cache.
+        if self is INBOUND.header_factory:
+            return _inbound_registry, ()
+        return CachingHeaderRegistry, (self._max_chars, self._max_length)
+
     def __call__(self, name: str, value: Any) -> BaseHeader:
         # Only plain str as a key: an address object is not hashable, and a header object
         # (a str subclass) would equal a raw value with the same text.
@@ -72,3 +79,7 @@ class CachingHeaderRegistry(HeaderRegistry):
 
 # One policy for the life of the process, never re-created per mail.
 INBOUND = policy.default.clone(header_factory=CachingHeaderRegistry())
+
+
+def _inbound_registry() -> CachingHeaderRegistry:
+    return INBOUND.header_factory  # type: ignore[return-value]
