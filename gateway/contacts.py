@@ -37,7 +37,9 @@ def contact_for(
             identity.contact.name = name
         return identity.contact
     contact = Contact(id=allocate_id(session, Contact), name=name)
-    identity = ContactIdentity(contact_id=contact.id, kind=kind, value=value)
+    identity = ContactIdentity(
+        id=allocate_id(session, ContactIdentity), contact_id=contact.id, kind=kind, value=value
+    )
     contact.identities.append(identity)
     session.add(contact)
     lookups(session).add_identity(identity)

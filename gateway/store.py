@@ -22,6 +22,7 @@ from gateway.threading import conversation_key
 from gateway.tickets import NewMessage
 from gateway.tokens import split_plus
 from gateway.work import Env, Work
+from schema.db import allocate_id
 from schema.models import Agent, Attachment, Contact, Message, Queue, Ticket
 
 
@@ -74,6 +75,7 @@ def store(work: Work, env: Env) -> Work:
     for part in msg.attachments:
         message.attachments.append(
             Attachment(
+                id=allocate_id(session, Attachment),  # no RETURNING: one insert per batch
                 filename=part.filename,
                 content_type=part.content_type,
                 size=part.size,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from gateway.sla.calendar import (
     parse_timezone,
 )
 from gateway.sla.durations import parse_sla_duration
+from gateway.sla.hours import BusinessHours
 from gateway.sla.policies import policy_for
 from schema.models import SlaPolicy, Ticket
 
@@ -21,8 +24,17 @@ STOPPED_STATUSES = frozenset({"resolved", "closed"})
 
 
 def _due(policy: SlaPolicy, start: datetime, target: str) -> datetime:
-    hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
-    return add_business_time(start, parse_sla_duration(target), hours, tz)
+    hours, tz = _calendar(policy.business_hours, policy.timezone)
+    return add_business_time(start, _duration(target), hours, tz)
+
+
+# Every new ticket asks; a policy's texts are few and rarely change: parse each once.
+@lru_cache(maxsize=256)
+def _calendar(hours: str, timezone: str) -> tuple[BusinessHours, ZoneInfo]:
+    return parse_hours(hours), parse_timezone(timezone)
+
+
+_duration = lru_cache(maxsize=256)(parse_sla_duration)
 
 
 def start(session: Session, ticket: Ticket, now: datetime) -> None:
