@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.mail.headers import message_id
-from schema.db import allocate_id, insert_all_ignoring_conflict
+from schema.db import allocate_id, insert_all_ignoring_conflict, reserve_ids
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
@@ -111,6 +111,7 @@ def accept_all(session: Session, items: Sequence[Incoming]) -> list[Accepted]:
         inserted = insert_all_ignoring_conflict(session, InboxItem, rows, "dedupe_key")
         ids.update((key, item_id) for item_id, key in inserted)
     elif rows:
+        reserve_ids(session, InboxItem, len(rows))
         for row in rows:
             row["id"] = allocate_id(session, InboxItem)
         insert_all_ignoring_conflict(session, InboxItem, rows, "dedupe_key", returning=False)

@@ -25,7 +25,8 @@ from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending
 from gateway.ingest import STEPS, parse, prefetch
 from gateway.mail.parse import ParsedMail
 from gateway.work import Env, Work
-from schema.models import InboxItem
+from schema.db import reserve_ids
+from schema.models import Contact, ContactIdentity, InboxItem, Message
 from schema.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,10 @@ def _together(
         with _blame(item, "parse"):
             works.append((item, parse(work, env), env))
     prefetch(session, [work for _, work, _ in works], settings)
+    # At most one message and one new contact per mail: draw their ids in one go each.
+    # (Ticket ids are numbers people read; they are drawn as needed, see allocate_id.)
+    for model in (Message, Contact, ContactIdentity):
+        reserve_ids(session, model, len(works))
     done = []
     for item, work, env in works:
         with _blame(item, "screen"):
