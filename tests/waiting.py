@@ -1,13 +1,19 @@
-"""Joining, not sleeping: wait for a condition, and find a free loopback port."""
+"""Joining, not sleeping: wait for a condition, find a free loopback port, start a server."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+_REPO = Path(__file__).resolve().parents[1]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
@@ -27,3 +33,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def start_serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``ticketgw serve`` as its own process, returned once its SMTP port accepts."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "admin_cli.main", "serve"],
+        env={**os.environ, **env},
+        cwd=_REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = int(env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
+
+    def listening() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, timeout=30, what="ticketgw serve listening")
+    return proc

@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,32 +19,12 @@ from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
 from schema.models import InboxItem, Message
 from tests.inbound.mails import new_request
-from tests.waiting import free_port, wait_until
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.waiting import free_port, start_serve, wait_until
 
 
 @pytest.fixture
 def serve_env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "TICKETGW_SMTP_LISTEN": f"127.0.0.1:{free_port()}"}
-
-
-def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "admin_cli.main", "serve"],
-        env={**os.environ, **env},
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    port = int(env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_until(listening, timeout=30, what="ticketgw serve listening")
-    return proc
 
 
 def _children(pid: int) -> list[int]:
@@ -89,7 +66,7 @@ def test_sigkill_after_accepting_loses_and_doubles_nothing(
 ) -> None:
     port = int(serve_env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
     mails = [new_request(sender=f"c{i}@d{i}.example.org", subject=f"crash {i}") for i in range(30)]
-    server = _start(serve_env)
+    server = start_serve(serve_env)
     children = _children(server.pid)
     assert children, "serve processes mail in a child process"
     try:
@@ -104,7 +81,7 @@ def test_sigkill_after_accepting_loses_and_doubles_nothing(
     wait_until(lambda: not any(_alive(pid) for pid in children), timeout=20,
                what="the processing child of the killed serve to exit")  # fmt: skip
     accepted = len(mails)
-    server = _start(serve_env)
+    server = start_serve(serve_env)
     try:
         wait_until(lambda: _counts(runtime_of)[:2] == (0, accepted), timeout=60,
                    what="every accepted mail processed after the restart")  # fmt: skip

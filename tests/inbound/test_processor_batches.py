@@ -9,16 +9,11 @@ a child process) and through the in-process gateway (processing in a thread).
 
 from __future__ import annotations
 
-import os
 import signal
 import smtplib
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -31,9 +26,8 @@ from gateway.runtime import Runtime, open_runtime
 from gateway.server import BackgroundGateway
 from schema.models import InboxItem, Message, Ticket
 from tests.inbound.mails import new_request, reply
-from tests.waiting import free_port, wait_until
+from tests.waiting import free_port, start_serve, wait_until
 
-REPO = Path(__file__).resolve().parents[2]
 SUPPORT = "support@example.com"
 CUSTOMERS = 10
 
@@ -101,29 +95,11 @@ def serve_runtime(serve_env: dict[str, str]) -> Iterator[Runtime]:
     rt.close()
 
 
-def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "admin_cli.main", "serve"],
-        env={**os.environ, **env},
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    port = int(env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_until(listening, timeout=30, what="ticketgw serve listening")
-    return proc
-
-
 def test_a_burst_through_serve_is_processed_and_threaded(
     serve_env: dict[str, str], serve_runtime: Runtime
 ) -> None:
     mails, malformed = _burst()
-    server = _serve(serve_env)
+    server = start_serve(serve_env)
     try:
         _send(("127.0.0.1", int(serve_env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])),
               mails, malformed)  # fmt: skip
