@@ -305,12 +305,18 @@ def _mark_rows(session: Session, transaction: Any) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rows(session: Session, previous: Any) -> None:
-    if previous.nested:
-        mark = session.info.get(_ROW_MARKS, {}).pop(id(previous), None)
+    # A failed flush rolls back its own inner transaction and, with it, everything up to
+    # the nearest savepoint (or the whole transaction); SQLAlchemy reports only the inner
+    # one. So walk up to what is really undone, and drop the rows queued since it began.
+    undone = previous
+    while not undone.nested and undone.parent is not None:
+        undone = undone.parent
+    if undone.nested:
+        mark = session.info.get(_ROW_MARKS, {}).pop(id(undone), None)
         if mark is not None and _ROWS in session.info:
             session.info[_ROWS] = [r for r in session.info[_ROWS] if r[0] <= mark]
-        return
-    session.info.pop(_ROWS, None)
+    else:
+        session.info.pop(_ROWS, None)
 
 
 @event.listens_for(Session, "after_transaction_end")

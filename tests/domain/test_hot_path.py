@@ -16,7 +16,8 @@ from gateway.inbound.breaker import hold_reason
 from gateway.runtime import Runtime
 from gateway.sla.policies import delete_policy, policy_for, set_policy
 from gateway.tickets import NewMessage
-from schema.models import Contact, ContactIdentity, InboxItem, KnownMessageId, Ticket
+from schema.db import allocate_id
+from schema.models import AuditEvent, Contact, ContactIdentity, InboxItem, KnownMessageId, Ticket
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -208,3 +209,40 @@ def test_contact_for_after_a_rolled_back_savepoint(session: Session) -> None:
         select(ContactIdentity.contact_id).where(ContactIdentity.value == "again@example.org")
     )
     assert list(rows) == [contact.id]
+
+
+def test_queued_rows_follow_their_savepoints(session: Session) -> None:
+    """Rows queued with add_row commit with their transaction; a savepoint rolled back,
+    also by a failed flush inside it, takes exactly the rows queued inside it along."""
+    ticket = _ticket(session)
+    audit.record(session, ticket, audit.ADMIN, "kept_before")
+    with session.begin_nested():
+        audit.record(session, ticket, audit.ADMIN, "kept_released")
+    savepoint = session.begin_nested()
+    audit.record(session, ticket, audit.ADMIN, "dropped_rolled_back")
+    savepoint.rollback()
+    with pytest.raises(IntegrityError):
+        _queue_then_fail_to_flush(session, ticket)
+    audit.record(session, ticket, audit.ADMIN, "kept_after")
+    session.commit()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+    ).all()
+    assert [a for a in actions if a.startswith(("kept", "dropped"))] == [
+        "kept_before",
+        "kept_released",
+        "kept_after",
+    ]
+
+
+def _queue_then_fail_to_flush(session: Session, ticket: Ticket) -> None:
+    with session.begin_nested():
+        audit.record(session, ticket, audit.ADMIN, "dropped_failed_flush")
+        clash = ContactIdentity(  # Bob's address again: the unique identity key is taken
+            id=allocate_id(session, ContactIdentity),
+            contact_id=ticket.contact_id,
+            kind="email",
+            value="bob@example.org",
+        )
+        session.add(clash)
+        session.flush()

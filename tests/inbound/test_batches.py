@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from gateway import contacts
 from gateway.inbound.parse_ahead import parse_ahead
 from gateway.inbound.process import ingest_batch
 from gateway.mail.parse import parse_mail
 from gateway.runtime import Runtime
-from schema.models import AuditEvent, InboxItem, KnownMessageId, Message, OutboxItem, Ticket
+from schema.models import (
+    AuditEvent,
+    ContactIdentity,
+    InboxItem,
+    KnownMessageId,
+    Message,
+    OutboxItem,
+    Ticket,
+)
 from tests.inbound.mails import new_request, reply, thread_index
 
 NO_FROM = b"To: support@example.com\r\nSubject: who am I\r\n\r\nno sender at all\r\n"
@@ -133,3 +144,38 @@ def test_mails_parsed_ahead_are_stored_like_mails_parsed_here(runtime: Runtime) 
     with runtime.sessions() as session:
         texts = session.scalars(select(Message.visible_text).order_by(Message.id)).all()
     assert texts[1] == "Danke, geht wieder."
+
+
+def test_a_mail_failing_at_the_flush_keeps_the_rows_of_the_mails_before_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is redone mail by mail; a failed flush of the second mail must not drop the
+    first mail's queued audit events, notifications and Message-IDs."""
+    with runtime.transaction() as session:  # Carol is a known customer
+        ingest_batch(session, runtime.settings, [(_raw(new_request("carol@example.com")), "t")])
+    real = contacts.find_identity
+
+    def stale(session: Session, kind: str, value: str) -> ContactIdentity | None:
+        # as if a concurrent processor had added Carol a moment ago: her identity clashes
+        return None if value == "carol@example.com" else real(session, kind, value)
+
+    monkeypatch.setattr(contacts, "find_identity", stale)
+    mails = [new_request("dave@example.org", subject="Dave's"), new_request("carol@example.com")]
+    with runtime.transaction() as session:
+        outcomes = ingest_batch(session, runtime.settings, [(_raw(m), "t") for m in mails])
+    assert [o.status for o in outcomes] == ["done", "failed"]
+    assert "IntegrityError" in outcomes[1].reason
+    with runtime.sessions() as session:
+        dave = session.scalars(select(Ticket).where(Ticket.subject == "Dave's")).one()
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.ticket_id == dave.id)
+        ).all()
+        assert sorted(actions) == ["created", "message"]
+        templates = session.scalars(
+            select(OutboxItem.template).where(OutboxItem.ticket_id == dave.id)
+        ).all()
+        assert "ack" in templates
+        known = session.scalars(
+            select(KnownMessageId.message_id).where(KnownMessageId.ticket_id == dave.id)
+        ).all()
+        assert str(mails[0]["Message-ID"]).strip("<>") in known
