@@ -8,26 +8,31 @@ errors exit 2. A user mistake never shows a traceback.
 
 from __future__ import annotations
 
+import importlib
 from typing import IO, Any
 
 import click
 from sqlalchemy.exc import OperationalError
 
-from admin_cli import (
-    agents,
-    config_cmd,
-    db_cmd,
-    demo,
-    mail_cmd,
-    outbox_cmd,
-    queues,
-    serve_cmd,
-    slas,
-    templates_cmd,
-    tickets,
-    worker_cmd,
-)
 from gateway.errors import GatewayError
+
+# Command name -> (module, attribute). Loaded when used: importing every command's
+# dependencies (the SMTP server, Dramatiq and Redis for serve and worker) took a second
+# before any command ran; ``mail ingest`` needs half of that.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("admin_cli.config_cmd", "config"),
+    "db": ("admin_cli.db_cmd", "db"),
+    "agents": ("admin_cli.agents", "agents"),
+    "queues": ("admin_cli.queues", "queues"),
+    "sla": ("admin_cli.slas", "sla"),
+    "tickets": ("admin_cli.tickets", "tickets"),
+    "templates": ("admin_cli.templates_cmd", "templates"),
+    "mail": ("admin_cli.mail_cmd", "mail"),
+    "serve": ("admin_cli.serve_cmd", "serve"),
+    "demo": ("admin_cli.demo", "demo"),
+    "outbox": ("admin_cli.outbox_cmd", "outbox"),
+    "worker": ("admin_cli.worker_cmd", "worker"),
+}
 
 
 class Failed(click.ClickException):
@@ -42,7 +47,21 @@ class Failed(click.ClickException):
 
 
 class TicketgwGroup(click.Group):
-    """The root group: the single place where domain errors turn into exit codes."""
+    """The root group: the single place where domain errors turn into exit codes.
+
+    It also loads each command's module only when that command is used (or listed).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -63,23 +82,6 @@ def cli() -> None:
     Settings come from TICKETGW_* environment variables (see `ticketgw config show`).
     Exit codes: 0 success, 1 operation failed, 2 bad usage or bad input.
     """
-
-
-for group in (
-    config_cmd.config,
-    db_cmd.db,
-    agents.agents,
-    queues.queues,
-    slas.sla,
-    tickets.tickets,
-    templates_cmd.templates,
-    mail_cmd.mail,
-    serve_cmd.serve,
-    demo.demo,
-    outbox_cmd.outbox,
-    worker_cmd.worker,
-):
-    cli.add_command(group)
 
 
 if __name__ == "__main__":
