@@ -16,7 +16,7 @@ transaction or any savepoint in it ends.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,7 +110,7 @@ class Lookups:
             self.identities.setdefault(address, None)
 
     def prefetch_rates(
-        self, senders: Iterable[str], now: datetime, exclude: Iterable[int] = ()
+        self, senders: Collection[str], now: datetime, exclude: Iterable[int] = ()
     ) -> None:
         """Read the circuit breaker's counts and the acknowledgement cap's for a batch.
 
@@ -135,21 +135,21 @@ class Lookups:
                 )
                 into.update((name, count) for name, count in rows)
                 into.update({name: 0 for name in chunk if name not in into})
-        for template in ("ack",):
-            keys = {(s, template) for s in wanted} - self.acks_read
-            for chunk in _chunks(sorted(r for r, _ in keys)):
-                rows = self.session.execute(
-                    select(OutboxItem.recipient, func.count())
-                    .where(
-                        OutboxItem.recipient.in_(chunk),
-                        OutboxItem.template == template,
-                        OutboxItem.created_at >= now - ACK_WINDOW,
-                    )
-                    .group_by(OutboxItem.recipient)
+        # The cap applies to the acknowledgement of a new ticket, addressed to its sender.
+        keys = {(s, "ack") for s in senders if s} - self.acks_read
+        for chunk in _chunks(sorted(r for r, _ in keys)):
+            rows = self.session.execute(
+                select(OutboxItem.recipient, func.count())
+                .where(
+                    OutboxItem.recipient.in_(chunk),
+                    OutboxItem.template == "ack",
+                    OutboxItem.created_at >= now - ACK_WINDOW,
                 )
-                for recipient, count in rows:
-                    self.acks[(recipient, template)] += count
-            self.acks_read |= keys
+                .group_by(OutboxItem.recipient)
+            )
+            for recipient, count in rows:
+                self.acks[(recipient, "ack")] += count
+        self.acks_read |= keys
 
     # -- Message-IDs and tickets ------------------------------------------------------------
 

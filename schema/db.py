@@ -83,21 +83,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def insert_ignoring_conflict(
-    session: Session, model: type[Any], values: dict[str, Any], unique: str | Sequence[str]
-) -> Any | None:
-    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING <primary key>``, as Core.
-
-    One round trip where a look-up, a savepoint and an insert took four, and just as safe
-    against a concurrent twin. Returns the new row's primary key, or ``None`` when the
-    unique key (one column, or several for a composite key) was taken. Core on the table,
-    not the ORM: no identity-map bookkeeping and no autoflush, which matters on the per-mail
-    hot path.
-    """
-    rows = insert_all_ignoring_conflict(session, model, [values], unique)
-    return rows[0][0] if rows else None
-
-
 def insert_all_ignoring_conflict(
     session: Session,
     model: type[Any],

@@ -1,9 +1,10 @@
 """Running stored inbox items through the pipeline, and parking the ones that fail.
 
-``process_item`` is what the listener's background worker and ``mail inbox retry`` call;
-``ingest_batch`` is what ``mail ingest`` uses to import a mailbox, committing many mails
-per transaction (each inside its own savepoint) because a commit per mail would spend
-most of the time waiting for the disk.
+``process_items`` is what the listener's processor calls with everything waiting, and
+``ingest_batch`` what ``mail ingest`` calls per 200 mails of a mailbox: the items of one
+transaction go through together, so their reads are a few queries per table and their
+writes one flush and one bulk insert per table (see ``gateway.lookups`` and
+``schema.db.add_row``). ``process_item`` (one item) serves ``mail inbox retry``.
 """
 
 from __future__ import annotations
