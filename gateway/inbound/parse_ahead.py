@@ -29,15 +29,15 @@ def default_processes() -> int:
 def parse_ahead(
     batches: Iterable[list[Mail]], processes: int
 ) -> Iterator[tuple[list[Mail], Sequence[ParsedMail] | None]]:
-    """Each batch with its parsed mails, in order; ``None`` (parse as you go) without helpers.
+    """Each batch with its parsed mails, in order; ``None`` (parse as you go) if ``processes`` is 0.
 
     At most ``processes + 1`` batches are parsed ahead, so memory stays bounded whatever
-    the size of the import. The first batch is parsed here while the helpers start (a
+    the size of the import. The first batch is parsed here while the parsing processes start (a
     new interpreter takes most of a second), so a small import never waits for them.
     """
     batches = iter(batches)
     head = list(islice(batches, 2))
-    if processes <= 0 or len(head) < 2:  # nothing to overlap with: no helpers to start
+    if processes <= 0 or len(head) < 2:  # nothing to overlap with: no processes to start
         yield from ((batch, None) for batch in chain(head, batches))
         return
     # spawn: a fresh interpreter, not a fork of one holding database connections.
