@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from aiosmtpd.controller import Controller
 from dramatiq import Message
 
 from gateway.config import load_settings
 from gateway.runtime import Runtime
+from schema.models.base import utcnow
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
@@ -81,9 +83,15 @@ def test_an_unreachable_relay_stops_the_batch_and_releases_the_rest(
     runtime: Runtime, add_rows: AddRows, workers: Workers, sink: Sink
 ) -> None:
     sink[0].hang = True
-    ids = add_rows(3)
-    options = replace(SLOW_RETRY, send_timeout=0.3)
-    _send_batch(workers(threads=1, options=options), ids)
+    # The rows fall due only after the workers' first sweep, and the sweep does not come
+    # back during the test: otherwise it relays them too, one row a message, and a row
+    # the batch would release gets tried on its own.
+    due = utcnow() + timedelta(seconds=2)
+    ids = add_rows(3, next_attempt_at=due)
+    options = replace(SLOW_RETRY, send_timeout=0.3, sweep_every=3600.0)
+    broker = workers(threads=1, options=options)
+    wait_until(lambda: utcnow() >= due, what="rows due")
+    _send_batch(broker, ids)
     # Every row starts pending: wait for the reasons that say the batch was tried.
     wait_until(lambda: all(row(runtime, i).last_error for i in ids), what="3 reasons")
     assert statuses(runtime) == {"pending": 3}
