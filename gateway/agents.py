@@ -84,7 +84,3 @@ def set_active(session: Session, email: str, active: bool) -> Agent:
 
 def list_agents(session: Session) -> list[Agent]:
     return list(session.scalars(select(Agent).order_by(Agent.email)))
-
-
-def active_agent_addresses(session: Session) -> frozenset[str]:
-    return frozenset(session.scalars(select(Agent.email).where(Agent.active.is_(True))))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, event, func, literal, or_, select
+from sqlalchemy import event, func, literal, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from schema.models import (
@@ -90,13 +90,7 @@ class Lookups:
             )
             for ticket in found:
                 self.tickets[ticket.id] = ticket
-            with_messages = set(
-                self.session.scalars(
-                    select(Message.ticket_id).where(Message.ticket_id.in_(chunk)).distinct()
-                )
-            )
-            self.with_messages |= with_messages
-            self.without_messages |= set(chunk) - with_messages
+            self._read_with_messages(chunk)
         addresses = {e for e in emails if e and e not in self.identities}
         for chunk in _chunks(sorted(addresses)):
             found = self.session.scalars(
@@ -115,10 +109,17 @@ class Lookups:
         """Read the circuit breaker's counts and the acknowledgement cap's for a batch.
 
         ``exclude`` are the batch's own inbox items: each is counted as it is processed.
+        The cap applies to the acknowledgement of a new ticket, addressed to its sender.
         """
+        self._read_mail_counts(senders, now, exclude)
+        self._read_notification_counts(senders, "ack", now)
+
+    def _read_mail_counts(
+        self, senders: Collection[str], now: datetime, exclude: Iterable[int]
+    ) -> None:
         skip = list(exclude)
         wanted = {s for s in senders if s and s not in self.senders}
-        domains = {s.rpartition("@")[2] for s in wanted} - self.domains.keys() - {""}
+        domains = {s.rpartition("@")[2] for s in senders if s} - self.domains.keys() - {""}
         for column, names, into in (
             (InboxItem.sender, wanted, self.senders),
             (InboxItem.sender_domain, domains, self.domains),
@@ -135,20 +136,23 @@ class Lookups:
                 )
                 into.update((name, count) for name, count in rows)
                 into.update({name: 0 for name in chunk if name not in into})
-        # The cap applies to the acknowledgement of a new ticket, addressed to its sender.
-        keys = {(s, "ack") for s in senders if s} - self.acks_read
+
+    def _read_notification_counts(
+        self, recipients: Collection[str], template: str, now: datetime
+    ) -> None:
+        keys = {(r, template) for r in recipients if r} - self.acks_read
         for chunk in _chunks(sorted(r for r, _ in keys)):
             rows = self.session.execute(
                 select(OutboxItem.recipient, func.count())
                 .where(
                     OutboxItem.recipient.in_(chunk),
-                    OutboxItem.template == "ack",
+                    OutboxItem.template == template,
                     OutboxItem.created_at >= now - ACK_WINDOW,
                 )
                 .group_by(OutboxItem.recipient)
             )
             for recipient, count in rows:
-                self.acks[(recipient, "ack")] += count
+                self.acks[(recipient, template)] += count
         self.acks_read |= keys
 
     # -- Message-IDs and tickets ------------------------------------------------------------
@@ -179,17 +183,18 @@ class Lookups:
         self.without_messages.add(ticket.id)
 
     def has_messages(self, ticket_id: int) -> bool:
-        if ticket_id in self.with_messages:
-            return True
-        if ticket_id not in self.without_messages:
-            found = self.session.scalar(
-                select(Message.id).where(Message.ticket_id == ticket_id).limit(1)
+        if ticket_id not in self.with_messages and ticket_id not in self.without_messages:
+            self._read_with_messages([ticket_id])
+        return ticket_id in self.with_messages
+
+    def _read_with_messages(self, ticket_ids: list[int]) -> None:
+        found = set(
+            self.session.scalars(
+                select(Message.ticket_id).where(Message.ticket_id.in_(ticket_ids)).distinct()
             )
-            if found is not None:
-                self.with_messages.add(ticket_id)
-                return True
-            self.without_messages.add(ticket_id)
-        return False
+        )
+        self.with_messages |= found
+        self.without_messages |= set(ticket_ids) - found
 
     def add_message(self, message: Message, ticket: Ticket, contact_id: int | None) -> None:
         self.with_messages.add(ticket.id)
@@ -244,21 +249,7 @@ class Lookups:
         counted by :meth:`add_mail` like every later item of the batch).
         """
         if sender not in self.senders or (domain and domain not in self.domains):
-            by_sender = InboxItem.sender == sender
-            by_domain = InboxItem.sender_domain == domain
-            row = self.session.execute(
-                select(
-                    func.coalesce(func.sum(_one_if(by_sender)), 0),
-                    func.coalesce(func.sum(_one_if(by_domain)), 0) if domain else literal(0),
-                ).where(
-                    or_(by_sender, by_domain) if domain else by_sender,
-                    InboxItem.received_at >= now - BREAKER_WINDOW,
-                    InboxItem.id != item_id,
-                )
-            ).one()
-            self.senders.setdefault(sender, int(row[0]))
-            if domain:
-                self.domains.setdefault(domain, int(row[1]))
+            self._read_mail_counts([sender], now, [item_id])
         return self.senders[sender], self.domains.get(domain, 0)
 
     def add_mail(self, sender: str, domain: str) -> None:
@@ -269,20 +260,7 @@ class Lookups:
     def recent_notifications(self, recipient: str, template: str, now: datetime) -> int:
         """Outbox rows of ``template`` to ``recipient`` in the last hour (the ack cap)."""
         key = (recipient, template)
-        if key not in self.acks_read:
-            self.acks_read.add(key)
-            self.acks[key] += (
-                self.session.scalar(
-                    select(func.count())
-                    .select_from(OutboxItem)
-                    .where(
-                        OutboxItem.recipient == recipient,
-                        OutboxItem.template == template,
-                        OutboxItem.created_at >= now - ACK_WINDOW,
-                    )
-                )
-                or 0
-            )
+        self._read_notification_counts([recipient], template, now)
         return self.acks[key]
 
     def add_notification(self, recipient: str, template: str) -> None:
@@ -338,10 +316,6 @@ def _forget(session: Session, transaction: Any) -> None:
     # is asked of the database again. A flush's own inner transaction keeps it.
     if transaction.parent is None or transaction.nested:
         session.info.pop(_KEY, None)
-
-
-def _one_if(condition: Any) -> Any:
-    return case((condition, 1), else_=0)
 
 
 def _read_threads(session: Session, ticket_ids: list[int]) -> list[tuple[int, str, bool, str]]:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.agents import active_agent_addresses
 from gateway.classify import Verdict
 from gateway.config import Settings
+from gateway.lookups import lookups
 from gateway.mail.parse import ParsedMail
 from gateway.queues import queue_for_address
 from gateway.threading import ThreadDecision
@@ -63,7 +63,9 @@ class Env:
     @property
     def agent_addresses(self) -> frozenset[str]:
         if "agents" not in self.cache:
-            self.cache["agents"] = active_agent_addresses(self.session)
+            # The lookups read every agent once per transaction; the active ones are these.
+            agents = lookups(self.session).all_agents()
+            self.cache["agents"] = frozenset(a.email for a in agents if a.active)
         return self.cache["agents"]  # type: ignore[no-any-return]
 
     @property
