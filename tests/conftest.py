@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -30,6 +31,11 @@ PG_SERVER_URL = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///po
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 Ingest = Callable[..., Outcome]
+
+# No per-example deadline: on a loaded, shared 2-core machine one example took 285 ms
+# against hypothesis's default of 200. Slowness is measured by bench/, not by tests.
+hypothesis_settings.register_profile("ticketgw", deadline=None)
+hypothesis_settings.load_profile("ticketgw")
 
 
 def pytest_report_header() -> str:

@@ -67,6 +67,20 @@ def corpus_params(source: str, *, pattern: str = "**/*") -> list[Any]:
     return [pytest.param(p, id=str(p.relative_to(root / source))) for p in files]
 
 
+def missing_corpus_params(source: str, count: int = 1) -> list[Any]:
+    """One parameter set of ``count`` Nones for a missing corpus: its test skips (fails in CI).
+
+    For case lists built from a corpus's own files at collection time, where calling
+    :func:`require_corpus` would skip the whole module, or error at collection.
+    """
+    return [pytest.param(*[None] * count, id=f"{source}-missing")]
+
+
+def corpus_exists(*parts: str) -> bool:
+    root = corpora_root()
+    return root is not None and root.joinpath(*parts).exists()
+
+
 def corpus_file(path: Path | None, source: str) -> Path:
     """Inside a test: the parametrized corpus file, or skip/fail when the corpus is missing."""
     if path is None:

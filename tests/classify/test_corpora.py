@@ -182,8 +182,8 @@ def _cases(source: str, xfail: dict[str, str]) -> list[Any]:
 
 @pytest.mark.parametrize(("name", "facts"), _cases(BOUNCEPARSER, BOUNCEPARSER_XFAIL))
 def test_bounceparser(name: str, facts: dict[str, Any] | None) -> None:
-    assert facts is not None
     verdict = classify_file(require_corpus(BOUNCEPARSER, name))
+    assert facts is not None
     if facts.get("is_bounce") == 1:
         assert verdict.kind == "bounce", verdict
     elif facts.get("is_bounce") == 0:
@@ -215,8 +215,8 @@ DISCOURSE_XFAIL = {
 
 @pytest.mark.parametrize(("name", "facts"), _cases("discourse", DISCOURSE_XFAIL))
 def test_discourse(name: str, facts: dict[str, Any] | None) -> None:
-    assert facts is not None
     verdict = classify_file(require_corpus("discourse", name))
+    assert facts is not None
     if facts.get("auto_generated"):
         # Precedence: list opens a ticket here, but like every automatic mail gets no answer
         assert verdict.kind in ({"list"} if "Precedence: list" in facts["why"] else {"auto_reply"})
@@ -230,8 +230,8 @@ def test_discourse(name: str, facts: dict[str, Any] | None) -> None:
 
 @pytest.mark.parametrize(("name", "facts"), _cases("mikel-mail", {}))
 def test_mikel_dsn(name: str, facts: dict[str, Any] | None) -> None:
-    assert facts is not None
     verdict = classify_file(require_corpus("mikel-mail", name))
+    assert facts is not None
     assert verdict.kind == "bounce"
     assert verdict.bounce is not None
     assert verdict.bounce.permanent == facts["bounced"]
@@ -245,8 +245,8 @@ def test_mikel_dsn(name: str, facts: dict[str, Any] | None) -> None:
 
 @pytest.mark.parametrize(("name", "facts"), _cases("mailgun-flanker", {}))
 def test_flanker(name: str, facts: dict[str, Any] | None) -> None:
-    assert facts is not None
     verdict = classify_file(require_corpus("mailgun-flanker", name))
+    assert facts is not None
     is_report = "/bounce/" in name or "/complaints/" in name
     if facts.get("is_bounce") is False or not is_report:
         assert verdict.kind != "bounce", verdict

@@ -34,7 +34,8 @@ def _children(pid: int) -> list[int]:
         path = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(x) for x in path.read_text().split()] if path.exists() else []
 
-    return wait_until(read, timeout=20, what="serve's processing child")  # type: ignore[no-any-return]
+    found: list[int] = wait_until(read, timeout=20, what="serve's processing child")
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -67,8 +68,7 @@ def test_sigkill_after_accepting_loses_and_doubles_nothing(
     port = int(serve_env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
     mails = [new_request(sender=f"c{i}@d{i}.example.org", subject=f"crash {i}") for i in range(30)]
     server = start_serve(serve_env)
-    children = _children(server.pid)
-    assert children, "serve processes mail in a child process"
+    children = _children(server.pid)  # fails the test unless serve has a processing child
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             for mail in mails:
