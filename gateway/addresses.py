@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 
 from gateway.errors import InvalidInput
+from schema.bounded import fit
+from schema.models import InboxItem
 
 
 def normalize_email(address: str, *, strict: bool = True) -> str:
@@ -23,6 +25,11 @@ def normalize_email(address: str, *, strict: bool = True) -> str:
     if strict and ("." not in domain or any(c.isspace() for c in cleaned)):
         raise InvalidInput(f"not an email address: {address!r}")
     return cleaned
+
+
+def domain_of(address: str) -> str:
+    """The domain the circuit breaker counts ``address`` under, as the inbox stores it."""
+    return fit(InboxItem.sender_domain, address.rpartition("@")[2])
 
 
 def normalize_phone(number: str, region: str | None = None) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from gateway.addresses import normalize_email, normalize_phone
 from gateway.lookups import lookups
+from schema.bounded import fit
 from schema.db import allocate_id
 from schema.models import Contact, ContactIdentity
 
@@ -31,6 +32,7 @@ def contact_for(
     items stay pending and are processed again, when the identity exists.
     """
     value = normalize_email(value, strict=strict) if kind == "email" else normalize_phone(value)
+    value, name = fit(ContactIdentity.value, value), fit(Contact.name, name)
     identity = find_identity(session, kind, value)
     if identity is not None:
         if name and not identity.contact.name:

@@ -22,6 +22,8 @@ from gateway.mail.parse import parse_mail
 from gateway.store import store
 from gateway.threading import ThreadDecision, candidate_tickets, decide
 from gateway.work import Env, Step, Work
+from schema.bounded import fit
+from schema.models import InboxItem
 from schema.models.base import utcnow
 
 AUTOMATIC = frozenset({"auto_reply", "bounce"})
@@ -31,7 +33,7 @@ def parse(work: Work, env: Env) -> Work:
     """Parse the raw mail, unless it came parsed (an import parses ahead, in parallel)."""
     parsed = work.parsed or parse_mail(work.raw)
     sender = parsed.message.sender.address or (work.envelope_sender or "").lower()
-    return replace(work, parsed=parsed, sender=sender)
+    return replace(work, parsed=parsed, sender=fit(InboxItem.sender, sender))
 
 
 def screen(work: Work, env: Env) -> Work:

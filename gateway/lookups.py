@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event, func, literal, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from gateway.addresses import domain_of
 from schema.models import (
     Agent,
     Contact,
@@ -93,12 +94,12 @@ class Lookups:
             self._read_with_messages(chunk)
         addresses = {e for e in emails if e and e not in self.identities}
         for chunk in _chunks(sorted(addresses)):
-            found = self.session.scalars(
+            identities = self.session.scalars(
                 select(ContactIdentity)
                 .where(ContactIdentity.kind == "email", ContactIdentity.value.in_(chunk))
                 .options(joinedload(ContactIdentity.contact).selectinload(Contact.identities))
             )
-            for identity in found:
+            for identity in identities:
                 self.identities[identity.value] = identity
         for address in addresses:
             self.identities.setdefault(address, None)
@@ -119,7 +120,7 @@ class Lookups:
     ) -> None:
         skip = list(exclude)
         wanted = {s for s in senders if s and s not in self.senders}
-        domains = {s.rpartition("@")[2] for s in senders if s} - self.domains.keys() - {""}
+        domains = {domain_of(s) for s in senders if s} - self.domains.keys() - {""}
         for column, names, into in (
             (InboxItem.sender, wanted, self.senders),
             (InboxItem.sender_domain, domains, self.domains),
@@ -134,7 +135,7 @@ class Lookups:
                     )
                     .group_by(column)
                 )
-                into.update((name, count) for name, count in rows)
+                into.update((name, count) for name, count in rows if name is not None)
                 into.update({name: 0 for name in chunk if name not in into})
 
     def _read_notification_counts(

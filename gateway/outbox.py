@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.lookups import lookups
 from gateway.queues import reply_address
 from gateway.tokens import ReplyToken, token_address
+from schema.bounded import fit
 from schema.db import add_row
 from schema.models import Agent, Contact, KnownMessageId, OutboxItem, Ticket
 from schema.models.base import utcnow
@@ -136,6 +137,7 @@ def _insert(
     transaction cannot hold the same key unless it changed the same ticket at the same
     moment; then the unique key fails one of the two transactions, which is retried.
     """
+    key = fit(OutboxItem.idempotency_key, key)  # keys hold addresses of up to 320 characters
     if not lookups(session).add_outbox_key(key):
         return False
     add_row(

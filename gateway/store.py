@@ -22,6 +22,7 @@ from gateway.threading import conversation_key
 from gateway.tickets import NewMessage
 from gateway.tokens import split_plus
 from gateway.work import Env, Work
+from schema.bounded import fit
 from schema.db import allocate_id
 from schema.models import Agent, Attachment, Contact, Message, Queue, Ticket
 
@@ -76,11 +77,11 @@ def store(work: Work, env: Env) -> Work:
         message.attachments.append(
             Attachment(
                 id=allocate_id(session, Attachment),  # no RETURNING: one insert per batch
-                filename=part.filename,
-                content_type=part.content_type,
+                filename=fit(Attachment.filename, part.filename),
+                content_type=fit(Attachment.content_type, part.content_type),
                 size=part.size,
                 sha256=save_blob(env.settings.data_dir, part.data),
-                content_id=part.content_id,
+                content_id=fit(Attachment.content_id, part.content_id) if part.content_id else None,
                 inline=part.inline,
             )
         )

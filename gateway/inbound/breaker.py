@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from gateway.addresses import domain_of
 from gateway.lookups import lookups
 from schema.models import InboxItem
 
@@ -25,7 +26,7 @@ def hold_reason(
     """
     if not sender:
         return None
-    domain = sender.rpartition("@")[2]
+    domain = domain_of(sender)
     index = lookups(session)
     by_sender, by_domain = index.recent_mail(sender, domain, now, item.id)
     index.add_mail(sender, domain)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.mail.headers import message_id
+from schema.bounded import fit
 from schema.db import allocate_id, insert_all_ignoring_conflict, reserve_ids
 from schema.models import InboxItem
 from schema.models.base import utcnow
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
-_DEDUPE_KEY_MAX = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ def mail_dedupe_key(raw: bytes) -> str:
     if match:
         found = message_id(match.group(1).decode("ascii", "replace"))
         if found:
-            return f"mid:{found}"[:_DEDUPE_KEY_MAX]
+            return fit(InboxItem.dedupe_key, f"mid:{found}")
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 
@@ -56,6 +56,17 @@ class Incoming:
     envelope_sender: str | None = None
     envelope_recipients: Sequence[str] = ()
     received_at: datetime | None = None
+
+
+def _bounded(item: Incoming) -> Incoming:
+    """The item with its key and strings fitted to their columns (``schema.bounded``)."""
+    sender = item.envelope_sender
+    return replace(
+        item,
+        source=fit(InboxItem.source, item.source),
+        dedupe_key=fit(InboxItem.dedupe_key, item.dedupe_key),
+        envelope_sender=fit(InboxItem.envelope_sender, sender) if sender else sender,
+    )
 
 
 def accept(
@@ -89,13 +100,14 @@ def accept_all(session: Session, items: Sequence[Incoming]) -> list[Accepted]:
     keys then tells ours (the allocated id) from a twin's.
     """
     now = utcnow()
+    items = [_bounded(item) for item in items]
     first: dict[str, Incoming] = {}
     for item in items:
         first.setdefault(item.dedupe_key, item)
     rows = [
         {
             "channel": item.channel,
-            "source": item.source[:500],
+            "source": item.source,
             "dedupe_key": item.dedupe_key,
             "raw": item.raw,
             "size": len(item.raw),

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from gateway import events, notify
+from gateway.addresses import domain_of
 from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
@@ -26,7 +27,7 @@ from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending
 from gateway.ingest import STEPS, parse, prefetch
 from gateway.mail.parse import ParsedMail
 from gateway.work import Env, Work
-from schema.db import reserve_ids
+from schema.db import reserve_ids, write_rows
 from schema.models import Contact, ContactIdentity, InboxItem, Message
 from schema.models.base import utcnow
 
@@ -183,6 +184,11 @@ def _together(
     with _blame_id(blame, "notify"):
         notify.flush(session, settings)
     with _blame_id(blame, "store"):
+        # Everything the items wrote, the queued rows too (audit events, outbox rows,
+        # Message-IDs), goes out here, inside the batch's or the item's savepoint: a row
+        # that fails at commit instead would fail the whole transaction, and no item
+        # could be blamed for it.
+        write_rows(session)
         session.flush()
     return [_finish(item, work, env) for item, work, env in done]
 
@@ -221,7 +227,7 @@ def _finish(item: InboxItem, work: Work, env: Env) -> Outcome:
 def _note_sender(work: Work, env: Env, item: InboxItem) -> Work:
     """Record who sent the item and hold it when that sender is over the rate."""
     item.sender = work.sender or None
-    item.sender_domain = work.sender.rpartition("@")[2] or None
+    item.sender_domain = domain_of(work.sender) or None
     reason = hold_reason(env.session, item, work.sender, env.settings.inbound_rate, env.now)
     if reason is None:
         return work

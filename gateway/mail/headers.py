@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from gateway.mail.charsets import decode_bytes, decode_header_bytes
+from schema.bounded import bounded
+
+# RFC 5322's longest line, and the length of every Message-ID column: a longer id (only a
+# file can carry one; SMTP lines end at 1,000) is bounded, the same way wherever it is read.
+MESSAGE_ID_CHARS = 998
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
@@ -97,7 +102,7 @@ def message_ids(raw: str | None) -> tuple[str, ...]:
     ids = _ANGLED_ID.findall(raw)
     if not ids:
         ids = [token.strip("<>,;") for token in raw.split() if "@" in token]
-    return tuple(dict.fromkeys(i for i in ids if i))
+    return tuple(dict.fromkeys(bounded(i, MESSAGE_ID_CHARS) for i in ids if i))
 
 
 def message_id(raw: str | None) -> str | None:
@@ -105,4 +110,4 @@ def message_id(raw: str | None) -> str | None:
     if found:
         return found[0]
     token = collapse(raw or "").strip("<>")
-    return token or None
+    return bounded(token, MESSAGE_ID_CHARS) if token else None
