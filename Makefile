@@ -27,6 +27,7 @@ demo: install
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The suite runs twice: on SQLite (the embedded default) and on PostgreSQL (production).
 test: lint

@@ -72,7 +72,8 @@ def _conversation(gateway: Gateway, mailbox: Mailbox, support: str) -> str:
 
     with gateway.runtime.sessions() as session:
         ticket = get_ticket(session, reference)
-        click.echo(f"\n{ticket.reference} ({ticket.status}, assigned to {ticket.assignee.email}):")
+        assignee = ticket.assignee.email if ticket.assignee else "nobody"
+        click.echo(f"\n{ticket.reference} ({ticket.status}, assigned to {assignee}):")
         for message in messages_of(session, ticket):
             who = message.sender or message.author_kind
             first_line = message.visible_text.strip().splitlines()[0]

@@ -32,7 +32,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append(mail)  # type: ignore[arg-type]
+            self.messages.append(mail)
         return "250 2.0.0 delivered to the demo mailbox"
 
     def __enter__(self) -> Mailbox:

@@ -53,7 +53,8 @@ def emit(session: Session, event: Event) -> None:
 
 def drain(session: Session) -> list[Event]:
     """The events recorded so far, removing them from the session."""
-    return session.info.pop(_KEY, [])
+    drained: list[Event] = session.info.pop(_KEY, [])
+    return drained
 
 
 def discard(session: Session) -> None:

@@ -138,10 +138,9 @@ def iter_ticket_records(
     """
     last_id = 0
     while True:
-        query: Select[tuple[Ticket]] = (
-            select(Ticket).where(Ticket.id > last_id).order_by(Ticket.id).limit(batch_size)
+        query = _changed_since(
+            select(Ticket).where(Ticket.id > last_id).order_by(Ticket.id).limit(batch_size), since
         )
-        query = _changed_since(query, since)
         batch = list(session.scalars(query).unique())
         if not batch:
             return

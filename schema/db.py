@@ -108,8 +108,8 @@ def insert_all_ignoring_conflict(
     if not returning:
         session.execute(stmt, list(rows))
         return []
-    stmt = stmt.returning(*table.primary_key.columns, *(table.c[name] for name in columns))
-    found = (session.execute(stmt, row).one_or_none() for row in rows)
+    with_ids = stmt.returning(*table.primary_key.columns, *(table.c[name] for name in columns))
+    found = (session.execute(with_ids, row).one_or_none() for row in rows)
     return [hit for hit in found if hit is not None]
 
 

@@ -74,7 +74,6 @@ def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sende
 
     ctx = delivery_context(broker)
     dramatiq.actor(
-        run,
         broker=broker,
         actor_name=name,
         queue_name=queue,
@@ -82,7 +81,7 @@ def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sende
         min_backoff=1000,
         # A batch starts no send after `send_timeout`; the last one may take a few more.
         time_limit=int(ctx.options.send_timeout * 5 * 1000),
-    )
+    )(run)
 
 
 @dataclass(slots=True)

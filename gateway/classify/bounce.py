@@ -15,10 +15,11 @@ Challenge/response requests look like bounces but are not (``challenge.py``).
 from __future__ import annotations
 
 import re
+from email.message import Message
 
 from gateway.classify import bounce_text, challenge, dsn
 from gateway.classify.verdict import BounceReport, Context, Verdict
-from gateway.classify.view import MailView, strip_angles
+from gateway.classify.view import MailView, part_text, strip_angles, walk
 
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w-]+)", re.I)
 _RCPT_FIELD = re.compile(r"^(?:Original-Rcpt-To|Removal-Recipient)\s*:\s*(\S+)", re.I | re.M)
@@ -36,10 +37,14 @@ def envelope(mail: MailView, ctx: Context) -> str | None:
 
 
 def _attached_recipients(mail: MailView) -> list[str]:
-    for part in dsn.walk(mail.mime):
+    for part in walk(mail.mime):
         payload = part.get_payload()
         if part.get_content_type() in dsn.RETURNED_PARTS and isinstance(payload, list):
-            headers = {k.lower(): v for k, v in payload[0].raw_items() if isinstance(v, str)}
+            first = payload[0]
+            items: list[tuple[str, str]] = (
+                list(first.raw_items()) if isinstance(first, Message) else []
+            )
+            headers = {k.lower(): v for k, v in items if isinstance(v, str)}
             value = headers.get("x-hmxmroriginalrecipient") or headers.get("to", "")
             return [a.lower() for a in bounce_text.ADDRESS.findall(value)]
     return []
@@ -49,11 +54,12 @@ def _feedback(mail: MailView) -> Verdict:
     """ARF: the complainant's address is the one to stop mailing, permanently."""
     recipients: list[str] = []
     feedback_type = None
-    for part in dsn.walk(mail.mime):
+    for part in walk(mail.mime):
         if part.get_content_type() == "message/feedback-report":
-            text = dsn.part_text(part) if not isinstance(part.get_payload(), list) else ""
+            text = part_text(part) if not isinstance(part.get_payload(), list) else ""
             if not text:  # parsed as header blocks
-                text = "\n".join(f"{k}: {v}" for b in part.get_payload() for k, v in b.raw_items())
+                blocks = [b for b in part.get_payload() if isinstance(b, Message)]
+                text = "\n".join(f"{k}: {v}" for b in blocks for k, v in b.raw_items())
             recipients += [strip_angles(r).lower() for r in _RCPT_FIELD.findall(text)]
             found = _FEEDBACK_TYPE.search(text)
             feedback_type = found.group(1).lower() if found else None
@@ -134,7 +140,7 @@ def check(mail: MailView, ctx: Context) -> Verdict | None:
     if failed_header:
         return _prose(mail, ctx, "X-Failed-Recipients header")
     if ctype.startswith("multipart/") and any(
-        p.get_content_type() in dsn.STATUS_PARTS for p in dsn.walk(mail.mime)
+        p.get_content_type() in dsn.STATUS_PARTS for p in walk(mail.mime)
     ):
         return _delivery_status(mail, ctx, f"{ctype} with a delivery-status part")
     marker = bounce_text.MARKER.search(bounce_text.report_text(mail.text)[:8000])

@@ -151,7 +151,7 @@ class MailView:
                 elif part.is_multipart() or not isinstance(part.get_payload(), str):
                     continue
                 elif ctype.startswith("multipart/"):  # no usable boundary: one raw string
-                    text = part.get_payload()
+                    text = str(part.get_payload())
                 else:
                     continue
                 size += len(text)

@@ -76,15 +76,15 @@ def count_mails(paths: Sequence[str | Path]) -> int:
 
 def _iter_one(path: Path) -> Iterator[tuple[bytes, str]]:
     if is_maildir(path):
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.keys()):
-            yield box.get_bytes(key), f"maildir:{path}/{key}"
+        maildir = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(maildir.keys()):
+            yield maildir.get_bytes(key), f"maildir:{path}/{key}"
     elif path.is_dir():
         for file in _folder_mails(path):
             yield from _iter_one(file)
     elif is_mbox(path):
-        box = mailbox.mbox(path, create=False)
-        for index, key in enumerate(box.keys()):
-            yield box.get_bytes(key), f"mbox:{path}#{index}"
+        mbox = mailbox.mbox(path, create=False)
+        for index, key in enumerate(mbox.keys()):
+            yield mbox.get_bytes(key), f"mbox:{path}#{index}"
     else:
         yield path.read_bytes(), f"file:{path}"

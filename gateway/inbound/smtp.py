@@ -138,12 +138,13 @@ class InboxSMTP(SMTP):
             fragments.clear()
         if refusal is not None:
             await self.push(refusal)
-            self._set_post_data_state()
+            self._set_post_data_state()  # type: ignore[no-untyped-call]
             return
-        self.envelope.content = self.envelope.original_content = data
+        # The bytearray itself, not a copy (a mail may be 25 MiB): bytes to every reader.
+        self.envelope.content = self.envelope.original_content = data  # type: ignore[assignment]
         del data  # the envelope holds the only reference: the reset below frees it
         status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
 
 
@@ -197,9 +198,7 @@ class InboxHandler:
         self.on_stored(item_id)
         return QUEUED.format(item_id=item_id)
 
-    def _store(
-        self, raw: bytes | bytearray, mail_from: str, rcpt_tos: list[str]
-    ) -> tuple[int, bool]:
+    def _store(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> tuple[int, bool]:
         with self.runtime.transaction() as session:
             accepted = accept(
                 session,

@@ -78,7 +78,8 @@ def _visit(part: Message, number: int, found: Walked, crlf: bool) -> list[Messag
     if isinstance(payload, list):
         if maintype == "multipart":
             return [p for p in payload if isinstance(p, Message)]
-        found.attachments.append(_nested(leaf, payload, number, crlf))
+        nested = [p for p in payload if isinstance(p, Message)]
+        found.attachments.append(_nested(leaf, nested, number, crlf))
         return []
     content_type = "text/plain" if maintype == "multipart" else leaf.content_type
     in_body = leaf.disposition != "attachment" and not leaf.filename

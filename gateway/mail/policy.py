@@ -58,7 +58,7 @@ class CachingHeaderRegistry(HeaderRegistry):
         # Only plain str as a key: an address object is not hashable, and a header object
         # (a str subclass) would equal a raw value with the same text.
         if type(value) is not str or len(value) > self._max_length:
-            return super().__call__(name, value)  # type: ignore[no-any-return]
+            return super().__call__(name, value)
         key = (name, value)
         with self._lock:
             header = self._parsed.get(key)
@@ -74,7 +74,7 @@ class CachingHeaderRegistry(HeaderRegistry):
                 while self._chars > self._max_chars:
                     (old_name, old_value), _ = self._parsed.popitem(last=False)
                     self._chars -= len(old_name) + len(old_value)
-        return header  # type: ignore[no-any-return]
+        return header
 
 
 # One policy for the life of the process, never re-created per mail.
