@@ -267,9 +267,9 @@ def test_part_bomb_is_cut_at_max_parts_quickly(newline: bytes) -> None:
     )
     raw = b"From: a@b.c\nContent-Type: multipart/mixed; boundary=B\n\n" + parts + b"--B--\n"
     raw = raw.replace(b"\n", newline)
-    started = time.perf_counter()
+    started = time.process_time()
     message = parse(raw)
-    assert time.perf_counter() - started < 5  # a hang guard; the defect below is the check
+    assert time.process_time() - started < 5  # a hang guard; the defect below is the check
     assert [d for d in message.defects if "part limit" in d] == [
         "part limit 500 reached: 4500 parts not read"
     ]
@@ -288,9 +288,9 @@ def test_twenty_mib_attachment_survives_intact() -> None:
         ),
         b"",
     )
-    started = time.perf_counter()
+    started = time.process_time()
     (big,) = parse(raw.replace(b"\n\n", b"\n", 1)).attachments
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert big.data == data
     assert big.filename == "big.bin"
 

@@ -401,13 +401,15 @@ def test_html_scripts_styles_and_entities() -> None:
 
 
 # ---- speed -----------------------------------------------------------------------------------
+# This process's CPU time, not the wall clock: on a loaded shared machine the wall clock
+# also counts the time spent waiting for a core.
 
 
 def test_a_long_reply_with_long_lines_stays_fast() -> None:
     body = ("word " * 2000 + "\n") * 50 + "On Mon wrote:\n" + "> " + "x" * 100_000 + "\n"
-    started = time.perf_counter()
+    started = time.process_time()
     assert visible_text(body).startswith("word word")
-    assert time.perf_counter() - started < 1.0  # a guard against backtracking, not a benchmark
+    assert time.process_time() - started < 1.0  # a guard against backtracking, not a benchmark
 
 
 @pytest.mark.parametrize(
@@ -421,13 +423,13 @@ def test_a_long_reply_with_long_lines_stays_fast() -> None:
     ids=["digits-after-opener", "address-run", "stray-end-tags", "nested-border-blocks"],
 )
 def test_hostile_input_stays_linear(text: str, html: str | None) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     assert visible_text(text, html)
-    assert time.perf_counter() - started < 1.0  # quadratic code takes tens of seconds here
+    assert time.process_time() - started < 1.0  # quadratic code takes tens of seconds here
 
 
 def test_many_candidate_header_lines_stay_fast() -> None:
     body = "Hi\n" + "From: a\nTo: b\n" * 20_000 + "On 3 Jun 2024 x <a@b.c>\n" * 5_000
-    started = time.perf_counter()
+    started = time.process_time()
     assert visible_text(body)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0

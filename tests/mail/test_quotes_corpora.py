@@ -284,8 +284,8 @@ TRAPS = [
 @pytest.mark.parametrize(("source", "name"), TRAPS, ids=[f"{s}/{n}" for s, n in TRAPS])
 def test_traps_finish_quickly(source: str, name: str) -> None:
     text = _raw(require_corpus(source, *name.split("/")))
-    started = time.perf_counter()
+    started = time.process_time()
     ours = visible_text(text)
-    assert time.perf_counter() - started < 1.0  # a guard against backtracking, not a benchmark
+    assert time.process_time() - started < 1.0  # a guard against backtracking, not a benchmark
     assert ours
     assert len(ours) < len(text) or source == TRIMMER
