@@ -15,10 +15,10 @@ from email.utils import make_msgid
 
 import click
 
+from admin_cli.app import BackgroundGateway, Gateway
 from admin_cli.demo_mailbox import Mailbox
 from gateway.config import Settings
 from gateway.runtime import open_runtime
-from gateway.server import BackgroundGateway, Gateway
 from gateway.tickets import get_ticket, messages_of
 
 CUSTOMER = ("Erin Example", "erin@example.org")

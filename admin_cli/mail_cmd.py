@@ -16,11 +16,11 @@ from sqlalchemy import select
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, err_console, iso, json_line, print_json, print_table
 from gateway.errors import InvalidInput
-from gateway.explain import explain as explain_mail
 from gateway.inbound import inbox as inbox_ops
 from gateway.inbound.mailfiles import count_mails, iter_mails
 from gateway.inbound.parse_ahead import default_processes, parse_ahead
-from gateway.inbound.process import Outcome, ingest_batch, process_pending
+from gateway.pipeline.batch import Outcome, ingest_batch, process_pending
+from gateway.pipeline.explain import explain as explain_mail
 from schema.models import InboxItem
 from schema.models.inbox import INBOX_STATUSES
 

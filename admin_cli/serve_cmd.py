@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from admin_cli.app import Gateway
+from admin_cli.app import serve as run_gateway
 from admin_cli.context import runtime
 from gateway.logs import setup_logging
-from gateway.server import Gateway
-from gateway.server import serve as run_gateway
 
 
 @click.command()

@@ -48,7 +48,7 @@ from bench.common import create_pg_database, drop_pg_database, free_port  # noqa
 from gateway.agents import add_agent  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.inbound.parse_ahead import default_processes, parse_ahead  # noqa: E402
-from gateway.inbound.process import ingest_batch  # noqa: E402
+from gateway.pipeline.batch import ingest_batch  # noqa: E402
 from gateway.queues import DEFAULT_QUEUE, add_member  # noqa: E402
 from gateway.runtime import Runtime, open_runtime  # noqa: E402
 from schema.models import InboxItem, KnownMessageId, OutboxItem, Ticket  # noqa: E402

@@ -17,11 +17,11 @@ from gateway.errors import GatewayError, Quarantine
 from gateway.events import Audience, CommandFailed
 from gateway.files import save_blob
 from gateway.lookups import lookups
+from gateway.pipeline.work import Env, Work
 from gateway.queues import DEFAULT_QUEUE, get_queue
 from gateway.threading import conversation_key
 from gateway.tickets import NewMessage
 from gateway.tokens import split_plus
-from gateway.work import Env, Work
 from schema.bounded import fit
 from schema.db import allocate_id
 from schema.models import Agent, Attachment, Contact, Message, Queue, Ticket

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gateway.config import load_settings
-from gateway.inbound.process import Outcome, ingest_batch
+from gateway.pipeline.batch import Outcome, ingest_batch
 from gateway.runtime import Runtime, open_runtime
 from schema import db
 from schema.models import Base

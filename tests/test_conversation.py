@@ -10,12 +10,12 @@ from email.message import EmailMessage
 
 import pytest
 
+from admin_cli.app import BackgroundGateway, Gateway
 from gateway import tickets
 from gateway.agents import add_agent
 from gateway.config import load_settings
 from gateway.mail.quotes import REPLY_MARKER
 from gateway.runtime import Runtime, open_runtime
-from gateway.server import BackgroundGateway, Gateway
 from tests.inbound.mails import new_request
 from tests.waiting import wait_until
 from tests.workers.sink import Recorder, running_sink

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from admin_cli.app import BackgroundGateway, Gateway
 from gateway.config import load_settings
 from gateway.runtime import open_runtime
-from gateway.server import BackgroundGateway, Gateway
 
 
 @pytest.fixture

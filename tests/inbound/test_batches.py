@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from gateway import contacts
 from gateway.inbound.parse_ahead import parse_ahead
-from gateway.inbound.process import ingest_batch
 from gateway.mail.parse import parse_mail
+from gateway.pipeline.batch import ingest_batch
 from gateway.runtime import Runtime
 from schema.models import (
     AuditEvent,

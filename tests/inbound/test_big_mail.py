@@ -11,7 +11,7 @@ import smtplib
 
 from sqlalchemy import select
 
-from gateway.server import Gateway
+from admin_cli.app import Gateway
 from schema.models import InboxItem
 
 LIMIT = 200_000  # TICKETGW_MAX_MESSAGE_BYTES of the listener fixture

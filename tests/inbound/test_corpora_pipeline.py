@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.inbound.mailfiles import iter_mails
-from gateway.inbound.process import ingest_batch
+from gateway.pipeline.batch import ingest_batch
 from gateway.runtime import Runtime
 from schema.models import InboxItem, Ticket
 from tests.corpora import require_corpus

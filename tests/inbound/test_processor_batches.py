@@ -18,12 +18,12 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import func, select
 
+from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
 from gateway.inbound import inbox
-from gateway.inbound.process import Outcome
-from gateway.inbound.processor import InboxProcessor
+from gateway.pipeline.batch import Outcome
+from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
-from gateway.server import BackgroundGateway
 from schema.models import InboxItem, Message, Ticket
 from tests.inbound.mails import new_request, reply
 from tests.waiting import free_port, start_serve, wait_until

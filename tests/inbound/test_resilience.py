@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
 from gateway.inbound import inbox
-from gateway.inbound.process import process_pending
+from gateway.pipeline.batch import process_pending
 from gateway.runtime import Runtime, open_runtime
-from gateway.server import BackgroundGateway
 from schema.models import InboxItem, Message, Ticket
 from tests.conftest import BACKEND
 from tests.inbound.mails import new_request

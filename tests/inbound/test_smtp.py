@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from admin_cli.app import BackgroundGateway, Gateway
 from gateway.config import load_settings
 from gateway.runtime import open_runtime
-from gateway.server import BackgroundGateway, Gateway
 from schema.models import InboxItem, Message
 from tests.inbound.mails import new_request
 

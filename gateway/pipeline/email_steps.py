@@ -19,9 +19,9 @@ from gateway.classify import Context, classify
 from gateway.config import Settings
 from gateway.lookups import lookups
 from gateway.mail.parse import parse_mail
+from gateway.pipeline.work import Env, Step, Work
 from gateway.store import store
 from gateway.threading import ThreadDecision, candidate_tickets, decide
-from gateway.work import Env, Step, Work
 from schema.bounded import fit
 from schema.models import InboxItem
 from schema.models.base import utcnow

@@ -22,8 +22,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from gateway.config import Settings
-from gateway.inbound.process import Outcome
-from gateway.inbound.processor import InboxProcessor
+from gateway.pipeline.batch import Outcome
+from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
 from workers.broker import RunningWorkers, setup_broker, start_workers
 from workers.middleware import DeliveryOptions

@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gateway.inbound.process import BATCH, Outcome, process_items
+from gateway.pipeline.batch import BATCH, Outcome, process_items
 from gateway.runtime import Runtime
 from schema.models import InboxItem
 

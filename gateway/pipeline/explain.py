@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.ingest import EXPLAIN_STEPS, run
-from gateway.work import Env, Work
+from gateway.pipeline.email_steps import EXPLAIN_STEPS, run
+from gateway.pipeline.work import Env, Work
 
 
 def explain(session: Session, settings: Settings, raw: bytes) -> dict[str, Any]:

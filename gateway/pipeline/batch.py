@@ -24,9 +24,9 @@ from gateway.config import Settings
 from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending_ids
-from gateway.ingest import STEPS, parse, prefetch
 from gateway.mail.parse import ParsedMail
-from gateway.work import Env, Work
+from gateway.pipeline.email_steps import STEPS, parse, prefetch
+from gateway.pipeline.work import Env, Work
 from schema.db import reserve_ids, write_rows
 from schema.models import Contact, ContactIdentity, InboxItem, Message
 from schema.models.base import utcnow

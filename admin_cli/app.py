@@ -16,9 +16,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from gateway.inbound.processor import InboxProcessor
+from admin_cli.processing import Processing, ProcessingProcess
 from gateway.inbound.smtp import InboxHandler, smtp_factory
-from gateway.processing import Processing, ProcessingProcess
+from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime
 from workers.middleware import DeliveryOptions
 
