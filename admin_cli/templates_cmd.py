@@ -16,6 +16,7 @@ from admin_cli.context import runtime
 from admin_cli.output import print_json, print_table
 from gateway import tickets as domain
 from gateway.config import load_settings
+from gateway.sms.segments import measure
 from gateway.template_vars import AUDIENCE, preview_vars, sample_vars
 from workers.render import (
     TemplateError,
@@ -26,13 +27,6 @@ from workers.render import (
     sources,
     template_names,
 )
-
-# GSM 03.38: the basic set costs one septet, the extension set two (an escape first).
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
 @click.group()
@@ -88,8 +82,10 @@ def render(name: str, ref: str | None, locale: str | None) -> None:
     if info.channel == "sms":
         text = render_sms(name, values, locale=locale, templates_dir=settings.templates_dir)
         _echo_sources(locale, used)
-        encoding, units, segments = _sms_size(text)
-        click.echo(f"Length: {units} {encoding} characters, {segments} segment(s)\n")
+        length = measure(text)
+        click.echo(
+            f"Length: {length.units} {length.encoding} characters, {length.segments} segment(s)\n"
+        )
         click.echo(text)
         return
     mail = render_email(name, values, locale=locale, templates_dir=settings.templates_dir)
@@ -124,15 +120,3 @@ def _echo_sources(locale: str | None, used: list[TemplateSource]) -> None:
     for s in used:
         origin = "user dir" if s.overridden else "packaged"
         click.echo(f"Template-{s.part}: {s.name} ({s.locale or 'default'}, {origin}: {s.path})")
-
-
-def _sms_size(text: str) -> tuple[str, int, int]:
-    """(encoding, length in that encoding's units, segments) for an SMS body."""
-    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
-        units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2  # UCS-2 counts UTF-16 code units
-        single, multi, encoding = 70, 67, "UCS-2"
-    segments = 1 if units <= single else -(-units // multi)
-    return encoding, units, segments
