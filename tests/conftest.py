@@ -25,6 +25,7 @@ from gateway.pipeline.batch import Outcome, ingest_batch
 from gateway.runtime import Runtime, open_runtime
 from schema import db
 from schema.models import Base
+from workers.transports.twilio_standin import TwilioStandIn
 
 BACKEND = os.environ.get("TICKETGW_TEST_DATABASE", "sqlite")
 PG_SERVER_URL = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
@@ -156,3 +157,10 @@ def ingest_with() -> Iterator[IngestWith]:
     yield make
     for rt in opened:
         rt.close()
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    """The local Twilio stand-in on a free loopback port (``settings_env()`` points at it)."""
+    with TwilioStandIn() as standin:
+        yield standin

@@ -42,6 +42,10 @@ class NotConfigured(PermanentFailure):
     """The channel has no provider configured; the message names the setting to set."""
 
 
+class RecipientOptedOut(PermanentFailure):
+    """The provider refuses the recipient because they opted out (Twilio error 21610)."""
+
+
 class Transport(Protocol[M_contra]):
     """Hands one message to a provider and returns the provider's id for it."""
 
@@ -53,8 +57,15 @@ class Transport(Protocol[M_contra]):
 
 @dataclass(frozen=True, slots=True)
 class OutgoingSms:
-    """One text message, ready for the provider."""
+    """One text message, ready for the provider.
+
+    ``sender`` is our number, or a Twilio Messaging Service SID (``MG...``) that picks the
+    number itself. ``status_callback`` is where the provider reports delivery; ``media_urls``
+    make it an MMS.
+    """
 
     to: str
     sender: str
     body: str
+    status_callback: str | None = None
+    media_urls: tuple[str, ...] = ()

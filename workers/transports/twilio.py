@@ -1,8 +1,15 @@
 """Twilio transport: ``twilio.rest.Client`` pointed at ``TICKETGW_TWILIO_API_BASE``.
 
-The SMS issue owns everything else about Twilio; this is the small typed boundary the
-``send_sms`` actor calls. Rewriting the base URL in the HTTP client lets tests and staging
-aim the real client at a local stand-in. Every request has a timeout.
+The small typed boundary the ``send_sms`` actor calls. Rewriting the base URL in the HTTP
+client lets tests and the demo aim the real client at the local stand-in
+(:mod:`workers.transports.twilio_standin`), and production at a Twilio edge or region
+(``https://api.dublin.ie1.twilio.com``). Every request has a timeout.
+
+Failure classes (https://www.twilio.com/docs/api/errors): HTTP 429 and 5xx are Twilio being
+busy, so temporary; a refused connection or timeout is :class:`Unreachable`; every other
+refusal names something about the message or the account that a retry cannot change, so
+permanent, among them 21211 (not a valid phone number) and 21610 (the recipient texted STOP
+to our sender), which is :class:`RecipientOptedOut` so the opt-out can be recorded.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -20,6 +28,7 @@ from workers.transports.base import (
     NotConfigured,
     OutgoingSms,
     PermanentFailure,
+    RecipientOptedOut,
     TemporaryFailure,
     Unreachable,
 )
@@ -29,6 +38,13 @@ NOT_CONFIGURED = (
     "SMS not configured: set TICKETGW_TWILIO_ACCOUNT_SID, TICKETGW_TWILIO_AUTH_TOKEN "
     "and TICKETGW_TWILIO_FROM"
 )
+INVALID_NUMBER = 21211
+UNSUBSCRIBED = 21610
+
+
+def is_messaging_service(sender: str) -> bool:
+    """A Messaging Service SID (``MG`` and 32 hex digits) rather than a phone number."""
+    return sender.startswith("MG") and len(sender) == 34
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -44,6 +60,22 @@ class RebasedHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+def failure(exc: TwilioRestException) -> TemporaryFailure | PermanentFailure:
+    """The delivery failure a Twilio API error means (see the module docstring)."""
+    # The client prefixes every API error with what it was doing; the rest is Twilio's.
+    text = " ".join(str(exc.msg).removeprefix("Unable to create record: ").split())
+    reason = (
+        f"Twilio {exc.status} (error {exc.code}): {text}"
+        if exc.code
+        else f"Twilio {exc.status}: {text}"
+    )
+    if exc.status == 429 or exc.status >= 500:
+        return TemporaryFailure(reason)
+    if exc.code == UNSUBSCRIBED:
+        return RecipientOptedOut(reason)
+    return PermanentFailure(reason)
+
+
 class TwilioTransport:
     """Sends :class:`OutgoingSms` through the Twilio Messages API; returns the MessageSid."""
 
@@ -57,22 +89,21 @@ class TwilioTransport:
         sid, token = settings.twilio_account_sid, settings.twilio_auth_token
         if not (sid and token and settings.twilio_from):
             raise NotConfigured(NOT_CONFIGURED)
-        return cls(
-            sid,
-            token,
-            settings.twilio_api_base,
-            timeout,
-        )
+        return cls(sid, token, settings.twilio_api_base, timeout)
 
     def send(self, message: OutgoingSms) -> str:
+        service = is_messaging_service(message.sender)
         try:
             sent = self.client.messages.create(
-                to=message.to, from_=message.sender, body=message.body
+                to=message.to,
+                from_=values.unset if service else message.sender,
+                messaging_service_sid=message.sender if service else values.unset,
+                body=message.body,
+                status_callback=message.status_callback or values.unset,
+                media_url=list(message.media_urls) or values.unset,
             )
         except TwilioRestException as exc:
-            # 429 and 5xx are Twilio being busy; other 4xx (invalid number...) will not change.
-            error = TemporaryFailure if exc.status == 429 or exc.status >= 500 else PermanentFailure
-            raise error(f"Twilio {exc.status} (code {exc.code}): {exc.msg}") from exc
+            raise failure(exc) from exc
         except requests.RequestException as exc:
             raise Unreachable(f"Twilio unreachable: {exc}") from exc
         return str(sent.sid)
