@@ -1,7 +1,9 @@
 """``ticketgw outbox``: see what was sent, what failed and why, and send it again.
 
-JSON shapes come from ``workers.outbox_ops.row_record``; ``show --json`` adds ``preview``
-(the rendered mail or SMS, or ``null`` with ``preview_error``).
+JSON shapes come from ``workers.outbox_ops.row_record``, plus ``segments`` (an SMS row's
+length in SMS segments, derived by rendering it as the worker does; ``null`` for mail);
+``show --json`` adds ``preview`` (the rendered mail or SMS, or ``null`` with
+``preview_error``) and, for SMS, ``encoding``.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from typing import Any
 
 import click
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, print_json, print_table, stdout
 from gateway.config import Settings
+from gateway.sms import overflow
 from schema.models import OutboxItem
 from schema.models.outbox import OUTBOX_STATUSES
 from workers import outbox_ops
 from workers.broker import setup_broker
 from workers.relay import relay_pending
 from workers.send_email import build_email
-from workers.send_sms import build_sms
+from workers.send_sms import BuiltSms, build_sms
 from workers.transports.base import PermanentFailure
 
 
@@ -36,14 +40,36 @@ def outbox() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, newest first.")
 def list_(status: str | None, limit: int, as_json: bool) -> None:
-    """List outbox rows, newest first."""
+    """List outbox rows, newest first.
+
+    SMS rows show Twilio's message SID, their length in segments and the delivery status
+    Twilio last reported.
+    """
+    settings = runtime().settings
     with transaction() as session:
-        records = [outbox_ops.row_record(r) for r in outbox_ops.list_rows(session, status, limit)]
+        records = []
+        for row in outbox_ops.list_rows(session, status, limit):
+            record = outbox_ops.row_record(row)
+            sms = _sms(session, row, settings) if row.channel == "sms" else None
+            record["segments"] = sms.length.segments if isinstance(sms, BuiltSms) else None
+            records.append(record)
     if as_json:
         print_json(records)
         return
     print_table(
-        ("id", "status", "channel", "recipient", "template", "attempts", "updated", "last error"),
+        (
+            "id",
+            "status",
+            "channel",
+            "recipient",
+            "template",
+            "attempts",
+            "segments",
+            "delivery",
+            "provider id",
+            "updated",
+            "last error",
+        ),
         (
             (
                 r["id"],
@@ -52,6 +78,9 @@ def list_(status: str | None, limit: int, as_json: bool) -> None:
                 r["recipient"],
                 r["template"],
                 r["attempts"],
+                r["segments"] if r["segments"] is not None else "",
+                r["delivery_status"] or "",
+                (r["provider_id"] or "")[:40],
                 r["updated_at"],
                 (r["last_error"] or "")[:80],
             )
@@ -60,11 +89,27 @@ def list_(status: str | None, limit: int, as_json: bool) -> None:
     )
 
 
-def _preview(row: OutboxItem, settings: Settings) -> tuple[str | None, str | None]:
-    """The rendered notification as text, or why it cannot be rendered."""
+def _sms(session: Session, row: OutboxItem, settings: Settings) -> BuiltSms | PermanentFailure:
+    """The SMS the worker sends for ``row`` (a reply cut to fit ends as it does), or why not."""
     try:
-        if row.channel == "sms":
-            return build_sms(row, settings.twilio_from or "", settings.templates_dir).body, None
+        built = build_sms(row, settings)
+        if built.cut:  # the note it ends with depends on where the rest goes
+            built = build_sms(row, settings, email=overflow.rest_goes_to(session, row))
+    except PermanentFailure as exc:
+        return exc
+    return built
+
+
+def _preview(
+    session: Session, row: OutboxItem, settings: Settings
+) -> tuple[str | None, str | None]:
+    """The rendered notification as text, or why it cannot be rendered."""
+    if row.channel == "sms":
+        sms = _sms(session, row, settings)
+        if isinstance(sms, PermanentFailure):
+            return None, str(sms)
+        return sms.sms.body, None
+    try:
         mail = build_email(row, settings)
     except PermanentFailure as exc:
         return None, str(exc)
@@ -82,13 +127,25 @@ def show(row_id: int, as_json: bool) -> None:
     with transaction() as session:
         row = outbox_ops.get_row(session, row_id)
         record: dict[str, Any] = outbox_ops.row_record(row)
-        record["preview"], record["preview_error"] = _preview(row, settings)
+        sms = _sms(session, row, settings) if row.channel == "sms" else None
+        if isinstance(sms, BuiltSms):
+            record["segments"], record["encoding"] = sms.length.segments, sms.length.encoding
+            if sms.full is not None:
+                record["cut_from_segments"] = sms.full.segments
+        elif row.channel == "sms":
+            record["segments"] = record["encoding"] = None
+        record["preview"], record["preview_error"] = _preview(session, row, settings)
     if as_json:
         print_json(record)
         return
     console = stdout()
     for key in ("id", "status", "channel", "recipient", "template", "locale", "attempts"):
         console.print(f"{key}: {record[key] if record[key] is not None else '-'}", markup=False)
+    if isinstance(sms, BuiltSms):
+        length = f"{sms.length.segments} ({sms.length.units} {sms.length.encoding} characters)"
+        if sms.full is not None:
+            length += f", cut from {sms.full.segments} to fit TICKETGW_SMS_MAX_SEGMENTS"
+        console.print(f"segments: {length}", markup=False)
     for key in ("last_error", "provider_id", "delivery_status", "message_id", "next_attempt_at"):
         console.print(f"{key}: {record[key] or '-'}", markup=False)
     for key in ("created_at", "updated_at", "sent_at"):

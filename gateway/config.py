@@ -8,6 +8,7 @@ the embedded default to run with nothing set.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
@@ -53,6 +54,22 @@ def _addresses(name: str, value: str) -> tuple[str, ...]:
     return items
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_ALPHANUMERIC_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def _sms_sender(name: str, value: str) -> str:
+    """A number in E.164, a Messaging Service SID (``MG...``) or an alphanumeric sender ID."""
+    value = value.strip()
+    if _E164.match(value) or _SERVICE_SID.match(value) or _ALPHANUMERIC_ID.match(value):
+        return value
+    raise ConfigError(
+        f"{PREFIX}{name.upper()}: expected a number in E.164 (+14155550100), a Messaging "
+        f"Service SID (MG...) or a sender ID of up to 11 letters and digits, got {value!r}"
+    )
+
+
 def _url(name: str, value: str) -> str:
     if "://" not in value:
         raise ConfigError(f"{PREFIX}{name.upper()}: expected a URL, got {value!r}")
@@ -81,6 +98,7 @@ class Settings:
     twilio_auth_token: str | None
     twilio_from: str | None
     twilio_api_base: str
+    sms_max_segments: int
     public_url: str | None
     templates_dir: Path | None
     trusted_authserv_ids: tuple[str, ...]
@@ -125,6 +143,8 @@ _PARSERS: dict[str, Parser] = {
     "inbound_rate": _positive_int,
     "max_attempts": _positive_int,
     "twilio_api_base": _url,
+    "twilio_from": _sms_sender,
+    "sms_max_segments": _positive_int,
     "public_url": _url,
     "trusted_authserv_ids": lambda _n, v: tuple(s.strip() for s in v.split(",") if s.strip()),
 }
@@ -137,6 +157,7 @@ _DEFAULTS: dict[str, str] = {
     "inbound_rate": "20",
     "max_attempts": "8",
     "twilio_api_base": "https://api.twilio.com",
+    "sms_max_segments": "4",
     "trusted_authserv_ids": "",
 }
 
@@ -204,8 +225,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_attempts=parsed("max_attempts"),
         twilio_account_sid=get("twilio_account_sid"),
         twilio_auth_token=get("twilio_auth_token"),
-        twilio_from=get("twilio_from"),
+        twilio_from=parsed("twilio_from"),
         twilio_api_base=parsed("twilio_api_base"),
+        sms_max_segments=parsed("sms_max_segments"),
         public_url=parsed("public_url"),
         templates_dir=Path(templates_dir) if templates_dir else None,
         trusted_authserv_ids=parsed("trusted_authserv_ids"),

@@ -214,6 +214,7 @@ def _to_customer(
             template=sms_template,
             vars=vars,
             key=key,
+            message_id=message.id if message is not None else None,
         )
     else:
         row = enqueue_email(

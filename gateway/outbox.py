@@ -114,9 +114,17 @@ def enqueue_sms(
     template: str,
     vars: Mapping[str, Any],
     key: str,
+    message_id: int | None = None,
 ) -> bool:
+    """Add one SMS; ``False`` when ``key`` was already used.
+
+    ``message_id`` names the message the SMS carries: when an agent's reply is too long
+    for SMS, the worker sends the whole of it by email (``gateway.sms.overflow``).
+    """
     sender = ticket.queue.sms_number or settings.twilio_from or ""
-    context = {"vars": dict(vars), "headers": {}, "from": sender}
+    context: dict[str, Any] = {"vars": dict(vars), "headers": {}, "from": sender}
+    if message_id is not None:
+        context["message_id"] = message_id
     return _insert(session, "sms", recipient, template, context, ticket, None, key)
 
 

@@ -27,6 +27,7 @@ VAR_KEYS = (
     "status",
     "sla",
     "error",
+    "sms",
     "support_address",
     "reply_marker",
 )
@@ -41,6 +42,7 @@ AUDIENCE: Mapping[str, str] = {
     "sms_ack": "customer",
     "sms_help": "customer",
     "sms_agent_reply": "customer",
+    "reply_shortened": "agent",
     "new_ticket": "agent",
     "customer_reply": "agent",
     "internal_note": "agent",
@@ -54,6 +56,13 @@ AUDIENCE: Mapping[str, str] = {
 _STATUS = {"resolved": ("open", "resolved"), "closed": ("resolved", "closed")}
 _SLA_LEVEL = {"sla_warning": ("warning", 80), "sla_breach": ("breach", 100)}
 _ERROR = {"command": "#priority asap", "reason": "priority must be low, normal, high or urgent"}
+_SHORTENED = {
+    "to": "+14155552671",
+    "segments_sent": 4,
+    "segments_full": 7,
+    "segments_max": 4,
+    "email": "carol@example.org",
+}
 
 
 def ticket_vars(
@@ -68,12 +77,14 @@ def ticket_vars(
     status: tuple[str | None, str] | None = None,
     sla: tuple[str, str, datetime, int | None] | None = None,
     error: tuple[str, str] | None = None,
+    sms: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The template variables for one notification about ``ticket``.
 
     ``agent`` defaults to the author of ``message`` when an agent wrote it (agent_reply,
     internal_note), else to the assignee. ``status`` is ``(old, new)``, ``sla`` is
-    ``(kind, level, due_at, percent)``, ``error`` is ``(command, reason)``.
+    ``(kind, level, due_at, percent)``, ``error`` is ``(command, reason)``, ``sms`` what
+    became of an SMS reply cut to fit (``gateway.sms.overflow``).
     ``support_address`` is the queue's first address, or ``default_address`` (the
     gateway's own) for a queue without one.
     """
@@ -105,6 +116,7 @@ def ticket_vars(
             else None
         ),
         "error": {"command": error[0], "reason": error[1]} if error else None,
+        "sms": dict(sms) if sms else None,
         "support_address": reply_address(ticket.queue, default_address),
         "reply_marker": REPLY_MARKER,
     }
@@ -140,6 +152,7 @@ def preview_vars(
         status=_STATUS.get(name),
         sla=(("first_response", level[0], (due or datetime.now(UTC)), level[1]) if level else None),
         error=(_ERROR["command"], _ERROR["reason"]) if name == "command_error" else None,
+        sms=_SHORTENED if name == "reply_shortened" else None,
     )
 
 
@@ -149,7 +162,7 @@ def sample_vars(name: str) -> dict[str, Any]:
     to_agent = AUDIENCE.get(name, "customer") == "agent"
     customer = {"name": "Carol Jones", "address": "+14155552671" if sms else "carol@example.org"}
     ann = {"name": "Ann Agent", "email": "ann@example.com"}
-    by_agent = name in ("agent_reply", "internal_note", "sms_agent_reply")
+    by_agent = name in ("agent_reply", "internal_note", "sms_agent_reply", "reply_shortened")
     level = _SLA_LEVEL.get(name)
     status = _STATUS.get(name)
     due = datetime(2026, 11, 23, 14, 0, tzinfo=UTC) + (timedelta(hours=1) if level else timedelta())
@@ -181,6 +194,7 @@ def sample_vars(name: str) -> dict[str, Any]:
             else None
         ),
         "error": dict(_ERROR) if name == "command_error" else None,
+        "sms": dict(_SHORTENED) if name == "reply_shortened" else None,
         "support_address": "support@example.com",
         "reply_marker": REPLY_MARKER,
     }

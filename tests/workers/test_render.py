@@ -36,9 +36,17 @@ EMAIL = (
     "sla_warning",
     "sla_breach",
     "command_error",
+    "reply_shortened",
 )
 SMS = ("sms_ack", "sms_help", "sms_agent_reply")
-TO_AGENTS = ("new_ticket", "customer_reply", "internal_note", "sla_warning", "sla_breach")
+TO_AGENTS = (
+    "new_ticket",
+    "customer_reply",
+    "internal_note",
+    "sla_warning",
+    "sla_breach",
+    "reply_shortened",
+)
 COMMANDS = ("#note", "#close", "#resolve", "#pending", "#open", "#assign EMAIL|me")
 PRIORITY_COMMAND = "#priority low|normal|high|urgent"
 EVERY_LOCALE = [(t.name, locale) for t in template_names() for locale in (None, *t.locales)]
