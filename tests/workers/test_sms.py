@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -57,7 +58,7 @@ def _status(runtime: Runtime, row_id: int, status: str) -> OutboxItem:
 
 
 def test_an_sms_row_is_sent_and_its_sid_recorded(
-    runtime: Runtime, workers: Workers, twilio: TwilioStandIn
+    runtime: Runtime, workers: Workers, twilio: TwilioStandIn, ticketgw: Ticketgw
 ) -> None:
     row_id = _sms_row(runtime)
     env = twilio.settings_env("+15005550006")
@@ -75,6 +76,13 @@ def test_an_sms_row_is_sent_and_its_sid_recorded(
     assert message.body.startswith("Hi Carol,")
     assert message.body.endswith("- Ann Agent, ticket T-000123")
     assert message.status_callback == "https://help.example.com/twilio/status"
+
+    listed = ticketgw("outbox", "list", "--json", **env)
+    assert listed.exit_code == 0
+    [record] = json.loads(listed.stdout)
+    assert (record["provider_id"], record["segments"]) == (message.sid, 1)
+    table = ticketgw("outbox", "list", **env, COLUMNS="250").stdout
+    assert message.sid in table
 
 
 def test_the_row_sender_goes_first_and_a_service_sid_is_sent_as_such(
