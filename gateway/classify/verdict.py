@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["customer", "agent", "auto_reply", "bounce", "list", "loop"]
+Kind = Literal["customer", "agent", "auto_reply", "bounce", "list", "loop", "keyword"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,6 @@
-"""The SMS channel's own rules: how carriers count a text's length, and how to shorten one."""
+"""The SMS channel: the webhook form, keywords, signatures, opt-outs, delivery states, length.
+
+``form``, ``keywords``, ``signature``, ``segments`` are pure; ``overflow`` shortens a reply
+too long for SMS; ``optout`` and ``delivery`` are the two small pieces of state the channel
+keeps; ``pipeline`` is the SMS entry of the inbound pipeline.
+"""
