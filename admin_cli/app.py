@@ -1,4 +1,4 @@
-"""``ticketgw serve``: the SMTP listener, and the processing of what it accepts.
+"""``ticketgw serve``: the SMTP and HTTP listeners, and the processing of what they accept.
 
 The SMTP server runs on an asyncio loop; storing a mail happens in a small thread pool
 (the listener's hooks). :class:`Gateway` runs in the foreground (``serve``, processing in a
@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from admin_cli.processing import Processing, ProcessingProcess
+from gateway.inbound.http import HttpListener
 from gateway.inbound.smtp import InboxHandler, smtp_factory
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class Gateway:
-    """The SMTP listener and what processes and delivers the mail it accepts.
+    """The SMTP and HTTP (Twilio) listeners, and what processes and delivers what they accept.
 
     ``processing="thread"`` keeps processing in this process (tests, ``demo``);
     ``"process"`` moves it to a child process (``serve``), so that accepting mail never
@@ -52,6 +53,7 @@ class Gateway:
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
         self._servers: list[asyncio.Server] = []
         self.smtp_address: tuple[str, int] | None = None
+        self.http = HttpListener(runtime, self.processing.submit, self.executor)
 
     @property
     def processor(self) -> InboxProcessor:
@@ -67,10 +69,16 @@ class Gateway:
         server = await loop.create_server(smtp_factory(handler, settings), host, port)
         self._servers.append(server)
         self.smtp_address = server.sockets[0].getsockname()[:2]
+        await self.http.start()
         self.processing.start()
         log.info("SMTP listening on %s:%s", *self.smtp_address)
 
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        return self.http.address
+
     async def stop(self) -> None:
+        await self.http.stop()
         for server in self._servers:
             server.close()
             await server.wait_closed()

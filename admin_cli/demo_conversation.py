@@ -31,6 +31,7 @@ def play(settings: Settings) -> str:
         live = replace(
             settings,
             smtp_listen=("127.0.0.1", 0),
+            http_listen=("127.0.0.1", 0),
             smtp_relay=("127.0.0.1", mailbox.port),
             smtp_relay_user=None,
             smtp_relay_password=None,

@@ -433,6 +433,7 @@ def gateway_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
         TICKETGW_DATA_DIR=str(workdir / "data"),
         TICKETGW_SUPPORT_ADDRESS=SUPPORT,
         TICKETGW_SECRET_KEY=SECRET,
+        TICKETGW_HTTP_LISTEN="127.0.0.1:0",
         **extra,
     )
     return env

@@ -89,6 +89,7 @@ def main() -> int:
         "TICKETGW_REDIS_URL": REDIS_URL,
         "TICKETGW_DATA_DIR": str(data),
         "TICKETGW_SMTP_LISTEN": f"127.0.0.1:{smtp_port}",
+        "TICKETGW_HTTP_LISTEN": "127.0.0.1:0",
         "TICKETGW_SMTP_RELAY": f"127.0.0.1:{sink_port}",
         "TICKETGW_SECRET_KEY": "bench",
     }

@@ -28,7 +28,12 @@ def normalize_email(address: str, *, strict: bool = True) -> str:
 
 
 def domain_of(address: str) -> str:
-    """The domain the circuit breaker counts ``address`` under, as the inbox stores it."""
+    """The domain the circuit breaker counts ``address`` under, as the inbox stores it.
+
+    A phone number has none (``""``): the breaker counts an SMS sender by number only.
+    """
+    if "@" not in address:
+        return ""
     return fit(InboxItem.sender_domain, address.rpartition("@")[2])
 
 

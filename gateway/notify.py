@@ -231,10 +231,11 @@ def _to_customer(
 
 
 def _customer(ticket: Ticket) -> Recipient | None:
-    """The customer's address on the ticket's channel; None if opted out or bouncing."""
+    """The customer's address on the ticket's channel; None if there is none or it bounces."""
     kind = "phone" if ticket.channel == "sms" else "email"
     identity = ticket.contact.identity(kind)
-    if identity is None or identity.sms_opted_out_at is not None:
+    # An opted-out number still gets its row: enqueue_sms writes it failed, with the reason.
+    if identity is None:
         return None
     if identity.bouncing_since is not None:
         return None

@@ -15,9 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway import tickets
 from gateway.config import Settings
 from gateway.lookups import lookups
 from gateway.queues import reply_address
+from gateway.sms import optout
+from gateway.tickets import NewMessage
 from gateway.tokens import ReplyToken, token_address
 from schema.bounded import fit
 from schema.db import add_row
@@ -109,23 +112,44 @@ def enqueue_sms(
     session: Session,
     settings: Settings,
     *,
-    ticket: Ticket,
+    ticket: Ticket | None,
     recipient: Recipient,
     template: str,
     vars: Mapping[str, Any],
     key: str,
     message_id: int | None = None,
+    sender: str | None = None,
 ) -> bool:
     """Add one SMS; ``False`` when ``key`` was already used.
 
     ``message_id`` names the message the SMS carries: when an agent's reply is too long
     for SMS, the worker sends the whole of it by email (``gateway.sms.overflow``).
+    ``sender`` (our number the customer texted) goes before the ticket's queue number and
+    ``TICKETGW_TWILIO_FROM``. To a number that opted out the row is written ``failed``
+    with the reason, never ``pending``, and the ticket gets an internal note saying so:
+    agents see why the customer heard nothing.
     """
-    sender = ticket.queue.sms_number or settings.twilio_from or ""
+    queue_number = ticket.queue.sms_number if ticket is not None else None
+    sender = sender or queue_number or settings.twilio_from or ""
     context: dict[str, Any] = {"vars": dict(vars), "headers": {}, "from": sender}
     if message_id is not None:
         context["message_id"] = message_id
-    return _insert(session, "sms", recipient, template, context, ticket, None, key)
+    since = optout.opted_out_since(session, recipient.address)
+    if since is None:
+        return _insert(session, "sms", recipient, template, context, ticket, None, key)
+    reason = optout.refusal(recipient.address, since)
+    if not _insert(session, "sms", recipient, template, context, ticket, None, key, refused=reason):
+        return False
+    if ticket is not None:
+        note = NewMessage(
+            author_kind="system",
+            channel="sms",
+            visible_text=f"SMS {template} {reason}",
+            internal=True,
+            audience="none",
+        )
+        tickets.add_message(session, ticket, note)
+    return True
 
 
 def _insert(
@@ -134,11 +158,14 @@ def _insert(
     recipient: Recipient,
     template: str,
     context: dict[str, Any],
-    ticket: Ticket,
+    ticket: Ticket | None,
     message_id: str | None,
     key: str,
+    *,
+    refused: str | None = None,
 ) -> bool:
-    """Add one row unless this transaction already used ``key``.
+    """Add one row unless this transaction already used ``key``; ``refused`` writes it
+    ``failed`` with that reason instead of ``pending``.
 
     The row is queued (``schema.db.add_row``), so a batch's notifications go out as one
     multi-row insert. Keys name a message or a counted status change of the ticket, so another
@@ -157,10 +184,11 @@ def _insert(
             "template": template,
             "locale": recipient.locale,
             "context": context,
-            "ticket_id": ticket.id,
+            "ticket_id": ticket.id if ticket is not None else None,
             "email_message_id": message_id,
             "idempotency_key": key,
-            "status": "pending",
+            "status": "pending" if refused is None else "failed",
+            "last_error": refused,
         },
     )
     return True

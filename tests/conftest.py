@@ -103,6 +103,8 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "TICKETGW_DATABASE_URL": database_url,
         "TICKETGW_SUPPORT_ADDRESS": "support@example.com",
         "TICKETGW_SECRET_KEY": "test-secret-key",
+        # serve also listens for HTTP: a free port, never the default 8080
+        "TICKETGW_HTTP_LISTEN": "127.0.0.1:0",
     }
 
 

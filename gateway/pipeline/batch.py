@@ -25,8 +25,9 @@ from gateway.errors import Quarantine
 from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending_ids
 from gateway.mail.parse import ParsedMail
-from gateway.pipeline.email_steps import STEPS, parse, prefetch
-from gateway.pipeline.work import Env, Work
+from gateway.pipeline.email_steps import STEPS, prefetch
+from gateway.pipeline.work import Env, Step, Work
+from gateway.sms.pipeline import SMS_STEPS
 from schema.db import reserve_ids, write_rows
 from schema.models import Contact, ContactIdentity, InboxItem, Message
 from schema.models.base import utcnow
@@ -164,8 +165,8 @@ def _together(
             parsed=(parsed or {}).get(item.id),
         )
         with _blame(item, "parse"):
-            works.append((item, parse(work, env), env))
-    prefetch(session, [work for _, work, _ in works], settings)
+            works.append((item, _steps(item)[0](work, env), env))
+    prefetch(session, [work for item, work, _ in works if item.channel == "email"], settings)
     # At most one message and one new contact per mail: draw their ids in one go each.
     # (Ticket ids are numbers people read; they are drawn as needed, see allocate_id.)
     for model in (Message, Contact, ContactIdentity):
@@ -174,7 +175,7 @@ def _together(
     for item, work, env in works:
         with _blame(item, "screen"):
             work = _note_sender(work, env, item)
-        for step in STEPS[1:]:
+        for step in _steps(item)[1:]:
             with _blame(item, step.__name__.removesuffix("_step")):
                 work = step(work, env)
         done.append((item, work, env))
@@ -191,6 +192,11 @@ def _together(
         write_rows(session)
         session.flush()
     return [_finish(item, work, env) for item, work, env in done]
+
+
+def _steps(item: InboxItem) -> tuple[Step, ...]:
+    """The pipeline of the item's channel."""
+    return SMS_STEPS if item.channel == "sms" else STEPS
 
 
 def _blame(item: InboxItem, step: str) -> AbstractContextManager[None]:

@@ -17,9 +17,9 @@ import requests
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
+from admin_cli.app import BackgroundGateway, Gateway
 from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
-from gateway.server import BackgroundGateway, Gateway
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 ACCOUNT_SID = "AC" + "a" * 32
@@ -151,7 +151,7 @@ def receive_sms(runtime: Runtime, text: str, **kwargs: object) -> str:
     from urllib.parse import urlencode
 
     from gateway.inbound.inbox import accept
-    from gateway.inbound.process import process_pending
+    from gateway.pipeline.batch import process_pending
 
     fields = sms_fields(text, **kwargs)  # type: ignore[arg-type]
     sid = dict(fields)["MessageSid"]

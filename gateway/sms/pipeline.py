@@ -1,0 +1,214 @@
+"""One inbound SMS from the inbox to a message on a ticket: the SMS entry of the pipeline.
+
+The same shape as the email steps (``gateway.pipeline.email_steps``): functions from :class:`Work` to
+:class:`Work`, in ``SMS_STEPS`` order, run by the inbox processor in the item's savepoint.
+An SMS is always the customer's (agents answer by mail). It goes onto the most recent
+ticket of its contact that is not closed, else opens a ticket on the ``sms`` channel; a
+keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from gateway import tickets
+from gateway.classify import Verdict
+from gateway.contacts import contact_for_phone, find_identity
+from gateway.errors import Quarantine
+from gateway.events import Audience
+from gateway.mail.parse import ParsedMail
+from gateway.outbox import Recipient, enqueue_sms
+from gateway.pipeline.work import Env, Step, Work
+from gateway.queues import DEFAULT_QUEUE, get_queue, reply_address
+from gateway.sms import optout
+from gateway.sms.form import parse_sms
+from gateway.sms.keywords import ONLY_WHEN_OPTED_OUT, Keyword, keyword
+from gateway.template_vars import VAR_KEYS
+from gateway.threading import ThreadDecision
+from gateway.tickets import NewMessage
+from schema.models import Contact, Message, Queue, Ticket
+
+CUSTOMER = "a text message from a phone number"
+
+
+def parse(work: Work, env: Env) -> Work:
+    """Read the stored form; an SMS whose sender is no valid number is quarantined."""
+    message = parse_sms(work.raw)
+    if not message.sender.address:
+        raise Quarantine(f"cannot tell who sent this SMS: {'; '.join(message.defects)}")
+    # No MIME tree: the email classification rules never run on an SMS.
+    return replace(work, parsed=ParsedMail(message, EmailMessage()), sender=message.sender.address)
+
+
+def screen(work: Work, env: Env) -> Work:
+    """A MessageSid already on a ticket is the same SMS again."""
+    assert work.parsed is not None
+    sid = work.parsed.message.sms_sid
+    if sid and env.session.scalar(select(Message.ticket_id).where(Message.sms_sid == sid)):
+        return replace(work, duplicate_of=f"duplicate of SMS {sid}, already on a ticket")
+    return work
+
+
+def classify(work: Work, env: Env) -> Work:
+    found = _keyword(work, env)
+    if found is None:
+        return replace(work, verdict=Verdict("customer", CUSTOMER), author="customer")
+    reason = f"keyword {found.word}: {found.action.replace('_', '-')}"
+    return replace(work, verdict=Verdict("keyword", reason), author="customer")
+
+
+def thread(work: Work, env: Env) -> Work:
+    """The contact's most recent ticket that is not closed, else a new one."""
+    assert work.verdict is not None
+    if work.duplicate_of is not None:
+        return replace(work, thread=ThreadDecision("ignore", work.duplicate_of))
+    if work.verdict.kind == "keyword":
+        return replace(work, thread=ThreadDecision("ignore", f"{work.verdict.reason}, no ticket"))
+    identity = find_identity(env.session, "phone", work.sender)
+    ticket = open_ticket_of(env, identity.contact) if identity is not None else None
+    if ticket is None:
+        return replace(work, thread=ThreadDecision("new", "no open ticket of this sender"))
+    why = f"the sender's most recent open ticket {ticket.reference}"
+    return replace(work, thread=ThreadDecision("reply", why, ticket=ticket))
+
+
+def store(work: Work, env: Env) -> Work:
+    """Act on a keyword, or write the ticket and message; MMS media are kept as URLs."""
+    assert work.parsed is not None
+    assert work.thread is not None
+    if work.duplicate_of is not None:
+        return work
+    found = _keyword(work, env)
+    if found is not None:
+        return _act_on(found, work, env)
+    msg, session = work.parsed.message, env.session
+    contact = contact_for_phone(session, work.sender)
+    ticket, new_ticket = work.thread.ticket, False
+    if ticket is None:
+        ticket = tickets.open_ticket(
+            session,
+            queue=_queue_for(env, work),
+            contact=contact,
+            subject=msg.subject,
+            channel="sms",
+            actor=f"customer:{work.sender}",
+            now=env.now,
+        )
+        new_ticket = True
+    audience: Audience = "none" if work.held else "all"
+    message = tickets.add_message(
+        session,
+        ticket,
+        NewMessage(
+            author_kind="customer",
+            channel="sms",
+            visible_text=msg.text,
+            full_text=msg.full_text,
+            subject=msg.subject,
+            sender=work.sender,
+            recipients=tuple(a.address for a in msg.to),
+            sms_sid=msg.sms_sid,
+            media_urls=msg.media_urls,
+            contact=contact,
+            inbox_id=work.item_id,
+            audience=audience,
+        ),
+        now=env.now,
+        first=True if new_ticket else None,
+    )
+    return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
+
+
+def open_ticket_of(env: Env, contact: Contact) -> Ticket | None:
+    """The contact's ticket with the latest activity that is not closed (nor merged away)."""
+    return env.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.contact_id == contact.id,
+            Ticket.status != "closed",
+            Ticket.merged_into_id.is_(None),
+        )
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _keyword(work: Work, env: Env) -> Keyword | None:
+    assert work.parsed is not None
+    found = keyword(work.parsed.message.text)
+    if found is None or found.word not in ONLY_WHEN_OPTED_OUT:
+        return found
+    return found if optout.opted_out_since(env.session, work.sender) else None
+
+
+def _act_on(found: Keyword, work: Work, env: Env) -> Work:
+    """Record or lift the opt-out, or queue the help text; tell the open ticket's agents."""
+    assert work.parsed is not None
+    session, number = env.session, work.sender
+    contact = contact_for_phone(session, number)
+    ticket = open_ticket_of(env, contact)
+    if found.action == "opt_out":
+        optout.opt_out(session, number, env.now)
+        note = f"The customer texted {found.word}: no SMS goes to {number} until they text START."
+    elif found.action == "opt_in":
+        optout.opt_in(session, number)
+        note = f"The customer texted {found.word}: SMS to {number} are allowed again."
+    else:
+        _send_help(work, env, contact, ticket)
+        note = ""
+    if note and ticket is not None:
+        tickets.add_message(
+            session,
+            ticket,
+            NewMessage(
+                author_kind="system",
+                channel="sms",
+                visible_text=note,
+                internal=True,
+                sender=number,
+                sms_sid=work.parsed.message.sms_sid,
+                inbox_id=work.item_id,
+                audience="none",
+            ),
+            now=env.now,
+        )
+    return replace(work, ticket=ticket)
+
+
+def _send_help(work: Work, env: Env, contact: Contact, ticket: Ticket | None) -> None:
+    assert work.parsed is not None
+    ours = work.parsed.message.to[0].address if work.parsed.message.to else None
+    queue = ticket.queue if ticket is not None else _queue_for(env, work)
+    support = reply_address(queue, env.settings.support_address[0])
+    enqueue_sms(
+        env.session,
+        env.settings,
+        ticket=ticket,
+        recipient=Recipient.contact(contact, work.sender),
+        template="sms_help",
+        vars={
+            **dict.fromkeys(VAR_KEYS),
+            "ticket": {"reference": ticket.reference} if ticket is not None else None,
+            "recipient": {"name": contact.name, "address": work.sender},
+            "customer": {"name": contact.name, "address": work.sender},
+            "support_address": support,
+        },
+        key=f"sms_help:{work.parsed.message.sms_sid or work.item_id}",
+        sender=ours,
+    )
+
+
+def _queue_for(env: Env, work: Work) -> Queue:
+    """The queue whose SMS number was texted, else the default queue."""
+    assert work.parsed is not None
+    for to in work.parsed.message.to:
+        queue = env.session.scalars(select(Queue).where(Queue.sms_number == to.address)).first()
+        if queue is not None:
+            return queue
+    return get_queue(env.session, DEFAULT_QUEUE)
+
+
+SMS_STEPS: tuple[Step, ...] = (parse, screen, classify, thread, store)

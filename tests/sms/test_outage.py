@@ -1,0 +1,58 @@
+"""The database going away: Twilio hears 503 and retries; nothing is lost or doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from admin_cli.app import BackgroundGateway
+from gateway.config import load_settings
+from gateway.runtime import open_runtime
+from schema.models import Message
+from tests.conftest import BACKEND
+from tests.sms.conftest import TwilioClient, sms_fields
+from tests.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+def proxied_env(sms_env: dict[str, str]) -> Iterator[tuple[dict[str, str], TcpProxy]]:
+    if BACKEND != "postgresql":
+        pytest.skip("the outage is a TCP proxy in front of PostgreSQL: runs in the PostgreSQL pass")
+    url = make_url(sms_env["TICKETGW_DATABASE_URL"])
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    yield {**sms_env, "TICKETGW_DATABASE_URL": proxied}, proxy
+    proxy.close()
+
+
+def test_database_down_is_503_for_webhooks_and_health(
+    proxied_env: tuple[dict[str, str], TcpProxy],
+) -> None:
+    env, proxy = proxied_env
+    runtime = open_runtime(load_settings(env), migrate=True)
+    try:
+        with BackgroundGateway(runtime, sweep_seconds=0.5) as gw:
+            assert gw.http_address is not None
+            twilio = TwilioClient(gw.http_address)
+            fields = sms_fields("sent while the database is away")
+            proxy.cut()
+            refused = twilio.post("/twilio/sms", fields)
+            assert refused.status_code == 503
+            assert "Traceback" not in refused.text
+            health = twilio.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["database"] == "unreachable"
+            proxy.restore()
+            assert twilio.post("/twilio/sms", fields).status_code == 200  # Twilio's retry
+            assert twilio.get("/healthz").status_code == 200
+            assert gw.processor.wait_idle(10)
+            twilio.http.close()
+        with runtime.sessions() as s:
+            texts = list(s.scalars(select(Message.visible_text)))
+            assert texts == ["sent while the database is away"]
+            assert s.scalar(select(func.count()).select_from(Message)) == 1
+    finally:
+        runtime.close()
