@@ -21,6 +21,7 @@ from gateway.errors import GatewayError
 # before any command ran; ``mail ingest`` needs half of that.
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("admin_cli.config_cmd", "config"),
+    "contacts": ("admin_cli.contacts_cmd", "contacts"),
     "db": ("admin_cli.db_cmd", "db"),
     "agents": ("admin_cli.agents", "agents"),
     "queues": ("admin_cli.queues", "queues"),

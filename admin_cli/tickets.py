@@ -23,6 +23,14 @@ from schema.models.tickets import STATUSES
 ACTOR = audit.ADMIN
 
 
+def _reach(summary: dict[str, Any]) -> str | None:
+    """The contact's address on the ticket's channel: the phone for an SMS ticket."""
+    contact = summary["contact"]
+    if summary["channel"] == "sms":
+        return contact["phone"] or contact["email"]  # type: ignore[no-any-return]
+    return contact["email"] or contact["phone"]  # type: ignore[no-any-return]
+
+
 def print_ticket_table(summaries: Iterable[dict[str, Any]]) -> None:
     """The people's view of ``ticket_summary`` records (also used by ``demo``)."""
     print_table(
@@ -34,7 +42,7 @@ def print_ticket_table(summaries: Iterable[dict[str, Any]]) -> None:
                 s["priority"],
                 s["queue"],
                 s["channel"],
-                s["contact"]["email"] or s["contact"]["phone"],
+                _reach(s),
                 s["assignee"],
                 s["subject"],
             )
