@@ -26,6 +26,7 @@ from gateway.pipeline.batch import Outcome
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
 from workers.broker import RunningWorkers, setup_broker, start_workers
+from workers.fetch_media import request_fetch
 from workers.middleware import DeliveryOptions
 from workers.relay import relay_pending
 
@@ -47,11 +48,14 @@ class Processing:
         """Hand the notifications a batch caused to the broker at once, not at the sweep."""
         if any(outcome.status in {"done", "ignored"} for outcome in outcomes):
             relay_pending(self.runtime.sessions, self.broker)
+        if any(outcome.status == "done" for outcome in outcomes):
+            request_fetch(self.runtime.sessions, self.broker)  # MMS media waiting
 
     def start(self) -> None:
         if not self.runtime.settings.redis_url:
             self.workers = start_workers(self.broker)
         self.processor.start()
+        request_fetch(self.runtime.sessions, self.broker)  # left over from the last run
 
     def submit(self, item_id: int) -> None:
         self.processor.submit(item_id)

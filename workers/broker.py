@@ -28,7 +28,10 @@ from dramatiq.brokers.stub import StubBroker
 
 from gateway.config import Settings
 from gateway.runtime import Runtime
+from schema.models.base import utcnow
+from workers import fetch_media
 from workers.deliver import Sender, deliver_batch
+from workers.fetch_media import fetch_due
 from workers.middleware import DeliveryContext, DeliveryOptions, delivery_context
 from workers.relay import SweepLoop
 from workers.send_email import send_email
@@ -63,7 +66,29 @@ def setup_broker(
     broker.add_middleware(DeliveryContext(settings, options or DeliveryOptions(), runtime))
     for name, queue, sender in ACTORS:
         _declare_actor(broker, name, queue, sender)
+    _declare_media_actor(broker)
     return broker
+
+
+def _declare_media_actor(broker: dramatiq.Broker) -> None:
+    """``fetch_media``: fetches the MMS media that are due, then books its own retry."""
+
+    def run() -> None:
+        ctx = delivery_context(broker)
+        next_due = fetch_due(ctx.runtime.sessions, ctx.settings)
+        if next_due is not None:
+            delay = max(0.0, (next_due - utcnow()).total_seconds())
+            broker.get_actor(fetch_media.ACTOR).send_with_options(delay=int(delay * 1000) + 1)
+
+    dramatiq.actor(
+        run,
+        broker=broker,
+        actor_name=fetch_media.ACTOR,
+        queue_name=fetch_media.QUEUE,
+        max_retries=3,
+        min_backoff=1000,
+        time_limit=int(fetch_media.TIMEOUT * fetch_media.BATCH * 4 * 1000),
+    )
 
 
 def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sender) -> None:

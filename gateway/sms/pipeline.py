@@ -24,12 +24,13 @@ from gateway.outbox import Recipient, enqueue_sms
 from gateway.pipeline.work import Env, Step, Work
 from gateway.queues import DEFAULT_QUEUE, get_queue, reply_address
 from gateway.sms import optout
-from gateway.sms.form import parse_sms
+from gateway.sms.form import media_of, parse_sms, read_form
 from gateway.sms.keywords import ONLY_WHEN_OPTED_OUT, Keyword, keyword
 from gateway.template_vars import VAR_KEYS
 from gateway.threading import ThreadDecision
 from gateway.tickets import NewMessage
-from schema.models import Contact, Message, Queue, Ticket
+from schema.db import add_row
+from schema.models import Contact, MediaFetch, Message, Queue, Ticket
 
 CUSTOMER = "a text message from a phone number"
 
@@ -76,7 +77,7 @@ def thread(work: Work, env: Env) -> Work:
 
 
 def store(work: Work, env: Env) -> Work:
-    """Act on a keyword, or write the ticket and message; MMS media are kept as URLs."""
+    """Act on a keyword, or write the ticket and message, and a fetch row per MMS media."""
     assert work.parsed is not None
     assert work.thread is not None
     if work.duplicate_of is not None:
@@ -119,6 +120,22 @@ def store(work: Work, env: Env) -> Work:
         now=env.now,
         first=True if new_ticket else None,
     )
+    media = media_of(dict(read_form(work.raw)))
+    for part in media:
+        # Fetched by a worker into the attachment store; the URL stays on the message.
+        add_row(
+            session,
+            MediaFetch,
+            {
+                "message_id": message.id,
+                "url": part.url,
+                "content_type": part.content_type[:200],
+                "status": "pending",
+                "attempts": 0,
+                "created_at": env.now,
+                "updated_at": env.now,
+            },
+        )
     return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
 
 

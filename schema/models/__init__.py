@@ -3,6 +3,7 @@
 from schema.models.audit import AuditEvent, Escalation
 from schema.models.base import Base
 from schema.models.inbox import InboxItem
+from schema.models.media import MediaFetch
 from schema.models.messages import Attachment, KnownMessageId, Message
 from schema.models.outbox import OutboxItem
 from schema.models.people import Agent, Contact, ContactIdentity
@@ -20,6 +21,7 @@ __all__ = [
     "Escalation",
     "InboxItem",
     "KnownMessageId",
+    "MediaFetch",
     "Message",
     "OutboxItem",
     "Queue",

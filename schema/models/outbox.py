@@ -45,7 +45,8 @@ class OutboxItem(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_id: Mapped[str | None] = mapped_column(String(200))
+    # Indexed: Twilio's delivery callbacks find their row by it.
+    provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     next_attempt_at: Mapped[datetime | None]
