@@ -18,6 +18,7 @@ import redis
 from aiohttp import web
 from sqlalchemy import text
 
+from gateway.inbound.inbox_writer import InboxWriter
 from gateway.inbound.twilio_webhook import TwilioWebhooks
 from gateway.runtime import Runtime
 
@@ -75,7 +76,8 @@ class HttpListener:
     ) -> None:
         self.runtime = runtime
         self.executor = executor
-        self.webhooks = TwilioWebhooks(runtime, executor, on_stored)
+        self.writer = InboxWriter(runtime)
+        self.webhooks = TwilioWebhooks(runtime, executor, self.writer, on_stored)
         self.address: tuple[str, int] | None = None
         self._runner: web.AppRunner | None = None
 
@@ -94,6 +96,7 @@ class HttpListener:
     async def start(self) -> None:
         host, port = self.runtime.settings.http_listen
         sock = socket.create_server((host, port), reuse_port=False)
+        self.writer.start()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
@@ -104,3 +107,4 @@ class HttpListener:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self.writer.stop()

@@ -2,9 +2,10 @@
 
 Both are form posts signed with ``X-Twilio-Signature``; an unsigned or wrongly signed one
 is ``403`` and nothing is stored. An inbound SMS is committed to the inbox (deduplicated by
-``MessageSid``) before Twilio hears ``200``; when the database is away it hears ``503``,
+``MessageSid``; the requests of a moment share one commit, ``inbox_writer``) before
+Twilio hears ``200``; when the database is away it hears ``503``,
 so its retry or fallback URL applies. The handlers stay thin: the database work runs in
-the listener's thread pool (the driver blocks), the rest is ``gateway.sms``.
+threads (the driver blocks), the rest is ``gateway.sms``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import InvalidInput
-from gateway.inbound.inbox import accept
+from gateway.inbound.inbox import Incoming
+from gateway.inbound.inbox_writer import InboxWriter
 from gateway.runtime import Runtime
 from gateway.sms import delivery
 from gateway.sms.form import read_form
@@ -42,10 +44,15 @@ class TwilioWebhooks:
     """The ``/twilio/sms`` and ``/twilio/status`` handlers."""
 
     def __init__(
-        self, runtime: Runtime, executor: Executor, on_stored: Callable[[int], None]
+        self,
+        runtime: Runtime,
+        executor: Executor,
+        writer: InboxWriter,
+        on_stored: Callable[[int], None],
     ) -> None:
         self.runtime = runtime
         self.executor = executor
+        self.writer = writer
         self.on_stored = on_stored
 
     def routes(self) -> list[web.RouteDef]:
@@ -56,16 +63,21 @@ class TwilioWebhooks:
         sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
         if not _SID.match(sid):
             return web.Response(status=400, text=NO_SID)
-        loop = asyncio.get_running_loop()
+        item = Incoming(
+            raw,
+            channel="sms",
+            source="twilio",
+            dedupe_key=f"sms:{sid}",
+            envelope_sender=fields.get("From", "")[:320] or None,
+            envelope_recipients=(fields.get("To", "")[:320],),
+        )
         try:
-            item_id, duplicate = await loop.run_in_executor(
-                self.executor, self._store, raw, sid, fields
-            )
+            accepted = await self.writer.accept(item)
         except SQLAlchemyError as exc:
             log.error("could not store SMS %s: %s", sid, exc)
             return web.Response(status=503, text=TRY_LATER)
-        if not duplicate:
-            self.on_stored(item_id)
+        if not accepted.duplicate:
+            self.on_stored(accepted.item_id)
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:
@@ -104,19 +116,6 @@ class TwilioWebhooks:
                 log.warning("refused a Twilio webhook with a bad signature for %s", url)
             raise web.HTTPForbidden(text=FORBIDDEN)
         return raw, dict(pairs)
-
-    def _store(self, raw: bytes, sid: str, fields: dict[str, str]) -> tuple[int, bool]:
-        with self.runtime.transaction() as session:
-            accepted = accept(
-                session,
-                raw,
-                channel="sms",
-                source="twilio",
-                dedupe_key=f"sms:{sid}",
-                envelope_sender=fields.get("From", "")[:320] or None,
-                envelope_recipients=[fields.get("To", "")[:320]],
-            )
-        return accepted.item_id, accepted.duplicate
 
     def _record(self, sid: str, state: str, error_code: str | None) -> None:
         with self.runtime.transaction() as session:

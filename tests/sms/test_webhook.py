@@ -169,3 +169,29 @@ def test_a_sender_that_is_no_phone_number_is_quarantined(
         assert (item.status, item.failed_step) == ("failed", "parse")
         assert "cannot tell who sent this SMS" in (item.reason or "")
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_concurrent_webhooks_share_commits_and_stay_one_each(
+    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+) -> None:
+    """Requests arriving together are committed together; a twin in the same batch is one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert sms_gateway.http_address is not None
+    address = sms_gateway.http_address
+    forms = [sms_fields(f"question {n}", sender=f"+1415{2000000 + n:07d}") for n in range(20)]
+
+    def post(n: int) -> int:
+        client = TwilioClient(address)  # a session per request: sessions are not shared
+        try:
+            return client.post("/twilio/sms", forms[n % 20]).status_code
+        finally:
+            client.http.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, range(40))) == [200] * 40
+    assert _inbox_count(sms_runtime) == 20
+    assert sms_gateway.processor.wait_idle(10)
+    with sms_runtime.sessions() as s:
+        texts = sorted(s.scalars(select(Message.visible_text)))
+    assert texts == sorted(f"question {n}" for n in range(20))
