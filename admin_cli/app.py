@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from admin_cli.processing import Processing, ProcessingProcess
+from gateway.errors import CannotListen
 from gateway.inbound.http import HttpListener
 from gateway.inbound.smtp import InboxHandler, smtp_factory
 from gateway.pipeline.processor import InboxProcessor
@@ -66,10 +67,21 @@ class Gateway:
         handler = InboxHandler(self.runtime, self.processing.submit, self.executor)
         host, port = settings.smtp_listen
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(smtp_factory(handler, settings), host, port)
+        try:
+            server = await loop.create_server(smtp_factory(handler, settings), host, port)
+        except OSError as exc:
+            raise CannotListen(
+                f"cannot listen for SMTP on {host}:{port} (TICKETGW_SMTP_LISTEN): {exc.strerror}"
+            ) from exc
         self._servers.append(server)
         self.smtp_address = server.sockets[0].getsockname()[:2]
-        await self.http.start()
+        try:
+            await self.http.start()
+        except CannotListen:
+            server.close()
+            await server.wait_closed()
+            self.executor.shutdown(wait=False)
+            raise
         self.processing.start()
         log.info("SMTP listening on %s:%s", *self.smtp_address)
 

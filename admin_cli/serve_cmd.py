@@ -12,16 +12,22 @@ from gateway.logs import setup_logging
 
 @click.command()
 def serve() -> None:
-    """Receive mail over SMTP and process it until stopped (Ctrl-C or SIGTERM).
+    """Receive mail (SMTP) and SMS (Twilio webhooks over HTTP) until stopped (Ctrl-C, SIGTERM).
 
-    Migrates the database first. Mail accepted before a crash is processed on the next start.
+    Migrates the database first. What was accepted before a crash is processed on the next
+    start.
     """
     setup_logging()
     rt = runtime(migrate=True)
 
     def started(gateway: Gateway) -> None:
         host, port = gateway.smtp_address or ("?", 0)
+        http_host, http_port = gateway.http_address or ("?", 0)
         addresses = ", ".join(rt.settings.support_address)
-        click.echo(f"ticketgw: SMTP on {host}:{port} for {addresses}; Ctrl-C stops", err=True)
+        click.echo(
+            f"ticketgw: SMTP on {host}:{port} for {addresses}, HTTP (Twilio) on "
+            f"{http_host}:{http_port}; Ctrl-C stops",
+            err=True,
+        )
 
     run_gateway(rt, on_started=started)

@@ -127,6 +127,22 @@ async def steady(url: str, requests: list[Request], rate: float) -> tuple[list[f
     return latencies, refused
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (``/proc``; 0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     import urllib.request
 
@@ -177,9 +193,13 @@ def main() -> int:
     try:
         wait_http(port, proc)
         print(f"load average before: {os.getloadavg()[0]:.2f}")
+        child = children(proc.pid)
         for run in range(args.runs):
             burst = signed_requests(args.requests, 2 * run)
+            before = cpu_seconds(proc.pid), sum(cpu_seconds(c) for c in child)
             rate, refused = asyncio.run(throughput(url, burst, args.concurrency))
+            listener = (cpu_seconds(proc.pid) - before[0]) / args.requests * 1000
+            processing = (sum(cpu_seconds(c) for c in child) - before[1]) / args.requests * 1000
             paced = signed_requests(int(args.rate * args.seconds), 2 * run + 1)
             latencies, late_refused = asyncio.run(steady(url, paced, args.rate))
             q = statistics.quantiles(latencies, n=100)
@@ -188,7 +208,9 @@ def main() -> int:
             print(f"run {run + 1}: {rate:.0f} accepted/s ({args.requests} at concurrency "
                   f"{args.concurrency}, {refused} not 200); at {args.rate:g}/s: median "
                   f"{statistics.median(latencies):.1f} ms, p99 {q[98]:.1f} ms, max "
-                  f"{max(latencies):.1f} ms ({late_refused} not 200)")  # fmt: skip
+                  f"{max(latencies):.1f} ms ({late_refused} not 200); CPU per webhook "
+                  f"during the burst: listener {listener:.2f} ms, processing (so far) "
+                  f"{processing:.2f} ms")  # fmt: skip
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)

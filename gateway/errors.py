@@ -49,3 +49,7 @@ class Quarantine(GatewayError):
 
 class NotAParticipant(GatewayError):
     """Someone tried to write into or act on a ticket that is not theirs."""
+
+
+class CannotListen(GatewayError):
+    """A listener cannot bind its address (in use, not ours); the message names the setting."""

@@ -18,6 +18,7 @@ import redis
 from aiohttp import web
 from sqlalchemy import text
 
+from gateway.errors import CannotListen
 from gateway.inbound.inbox_writer import InboxWriter
 from gateway.inbound.twilio_webhook import TwilioWebhooks
 from gateway.runtime import Runtime
@@ -95,7 +96,12 @@ class HttpListener:
 
     async def start(self) -> None:
         host, port = self.runtime.settings.http_listen
-        sock = socket.create_server((host, port), reuse_port=False)
+        try:
+            sock = socket.create_server((host, port))
+        except OSError as exc:
+            raise CannotListen(
+                f"cannot listen for HTTP on {host}:{port} (TICKETGW_HTTP_LISTEN): {exc.strerror}"
+            ) from exc
         self.writer.start()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()

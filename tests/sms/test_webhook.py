@@ -195,3 +195,25 @@ def test_concurrent_webhooks_share_commits_and_stay_one_each(
     with sms_runtime.sessions() as s:
         texts = sorted(s.scalars(select(Message.visible_text)))
     assert texts == sorted(f"question {n}" for n in range(20))
+
+
+def test_a_taken_http_port_is_one_clear_error(sms_env: dict[str, str]) -> None:
+    import asyncio
+    import socket
+
+    import pytest
+
+    from gateway.config import load_settings
+    from gateway.errors import CannotListen
+    from gateway.runtime import open_runtime
+    from gateway.server import Gateway
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {**sms_env, "TICKETGW_HTTP_LISTEN": f"127.0.0.1:{port}"}
+        runtime = open_runtime(load_settings(env))
+        try:
+            with pytest.raises(CannotListen, match=f"HTTP on 127.0.0.1:{port} .TICKETGW_HTTP"):
+                asyncio.run(Gateway(runtime).start())
+        finally:
+            runtime.close()
