@@ -26,7 +26,7 @@ from gateway.queues import DEFAULT_QUEUE, get_queue, reply_address
 from gateway.sms import optout
 from gateway.sms.form import media_of, parse_sms, read_form
 from gateway.sms.keywords import ONLY_WHEN_OPTED_OUT, Keyword, keyword
-from gateway.template_vars import VAR_KEYS
+from gateway.template_vars import VAR_KEYS, ticket_vars
 from gateway.threading import ThreadDecision
 from gateway.tickets import NewMessage
 from schema.db import add_row
@@ -200,19 +200,29 @@ def _send_help(work: Work, env: Env, contact: Contact, ticket: Ticket | None) ->
     ours = work.parsed.message.to[0].address if work.parsed.message.to else None
     queue = ticket.queue if ticket is not None else _queue_for(env, work)
     support = reply_address(queue, env.settings.support_address[0])
+    vars = (
+        ticket_vars(
+            env.session,
+            ticket,
+            recipient_name=contact.name,
+            recipient_address=work.sender,
+            default_address=support,
+        )
+        if ticket is not None
+        else {
+            **dict.fromkeys(VAR_KEYS),
+            "recipient": {"name": contact.name, "address": work.sender},
+            "customer": {"name": contact.name, "address": work.sender},
+            "support_address": support,
+        }
+    )
     enqueue_sms(
         env.session,
         env.settings,
         ticket=ticket,
         recipient=Recipient.contact(contact, work.sender),
         template="sms_help",
-        vars={
-            **dict.fromkeys(VAR_KEYS),
-            "ticket": {"reference": ticket.reference} if ticket is not None else None,
-            "recipient": {"name": contact.name, "address": work.sender},
-            "customer": {"name": contact.name, "address": work.sender},
-            "support_address": support,
-        },
+        vars=vars,
         key=f"sms_help:{work.parsed.message.sms_sid or work.item_id}",
         sender=ours,
     )

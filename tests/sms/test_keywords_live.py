@@ -111,3 +111,14 @@ def test_opting_out_fails_the_sms_still_waiting(sms_runtime: Runtime) -> None:
         ack = s.scalars(select(OutboxItem).where(OutboxItem.template == "sms_ack")).one()
         assert ack.status == "failed"
         assert "opted out of SMS" in (ack.last_error or "")
+
+
+def test_help_on_an_open_ticket_names_it(sms_runtime: Runtime) -> None:
+    receive_sms(sms_runtime, "My modem is dead")
+    receive_sms(sms_runtime, "HELP")
+    with sms_runtime.sessions() as s:
+        ticket = s.scalars(select(Ticket)).one()
+        row = s.scalars(select(OutboxItem).where(OutboxItem.template == "sms_help")).one()
+        assert row.ticket_id == ticket.id
+        assert row.context["vars"]["ticket"]["reference"] == ticket.reference
+        assert len(s.scalars(select(Message)).all()) == 1
