@@ -19,7 +19,7 @@ CONTACT_HELP = "An email address, a phone number (+14155552671) or #ID."
 def contact_record(contact: Contact, tickets: int) -> dict[str, Any]:
     """JSON keys of `contacts list --json`."""
     emails = sorted(i.value for i in contact.identities if i.kind == "email")
-    phones = sorted(i for i in contact.identities if i.kind == "phone")
+    phones = [i for i in contact.identities if i.kind == "phone"]
     return {
         "id": contact.id,
         "name": contact.name,

@@ -27,8 +27,8 @@ def _reach(summary: dict[str, Any]) -> str | None:
     """The contact's address on the ticket's channel: the phone for an SMS ticket."""
     contact = summary["contact"]
     if summary["channel"] == "sms":
-        return contact["phone"] or contact["email"]  # type: ignore[no-any-return]
-    return contact["email"] or contact["phone"]  # type: ignore[no-any-return]
+        return contact["phone"] or contact["email"]
+    return contact["email"] or contact["phone"]
 
 
 def print_ticket_table(summaries: Iterable[dict[str, Any]]) -> None:

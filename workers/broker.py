@@ -81,14 +81,13 @@ def _declare_media_actor(broker: dramatiq.Broker) -> None:
             broker.get_actor(fetch_media.ACTOR).send_with_options(delay=int(delay * 1000) + 1)
 
     dramatiq.actor(
-        run,
         broker=broker,
         actor_name=fetch_media.ACTOR,
         queue_name=fetch_media.QUEUE,
         max_retries=3,
         min_backoff=1000,
         time_limit=int(fetch_media.TIMEOUT * fetch_media.BATCH * 4 * 1000),
-    )
+    )(run)
 
 
 def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sender) -> None:
