@@ -14,9 +14,14 @@ from urllib.parse import parse_qsl
 from gateway.addresses import normalize_phone
 from gateway.errors import InvalidInput
 from gateway.message import Address, InboundMessage
+from schema.bounded import bounded
 
 # Twilio allows 10 media per MMS; more is not a real message and is not read.
 MAX_MEDIA = 10
+# Twilio's media URLs are ~150 characters; a longer one is no media URL of theirs.
+MAX_URL = 2000
+# Twilio's SIDs are 34 characters; the column holds 64.
+MAX_SID = 64
 _SUBJECT_CHARS = 60
 
 
@@ -47,7 +52,7 @@ def media_of(fields: dict[str, str]) -> tuple[Media, ...]:
     found = []
     for n in range(count):
         url = fields.get(f"MediaUrl{n}", "")
-        if url.startswith(("https://", "http://")):
+        if url.startswith(("https://", "http://")) and len(url) <= MAX_URL:
             found.append(Media(url, fields.get(f"MediaContentType{n}", "")))
     return tuple(found)
 
@@ -84,7 +89,7 @@ def parse_sms(raw: bytes) -> InboundMessage:
         subject=subject_of(text, number, len(media)),
         text=text.strip(),
         full_text=text,
-        sms_sid=fields.get("MessageSid") or fields.get("SmsSid") or None,
+        sms_sid=bounded(fields.get("MessageSid") or fields.get("SmsSid") or "", MAX_SID) or None,
         media_urls=tuple(m.url for m in media),
         defects=tuple(defects),
     )

@@ -126,3 +126,12 @@ def test_the_signed_url_is_the_public_base_plus_path_and_query() -> None:
     )
     assert not is_signed("", "https://x.example/", [], "sig")
     assert not is_signed("token", "https://x.example/", [], None)
+
+
+def test_long_values_are_bounded_before_they_reach_a_column() -> None:
+    huge_url = "https://api.twilio.com/" + "x" * 3000
+    fields = sms_fields("hi", sid="SM" + "9" * 200, media=[(huge_url, "image/png")])
+    message = parse_sms(urlencode(fields).encode())
+    assert message.sms_sid is not None
+    assert len(message.sms_sid) == 64
+    assert message.media_urls == ()
