@@ -1,10 +1,10 @@
 """One inbound SMS from the inbox to a message on a ticket: the SMS entry of the pipeline.
 
-The same shape as the email steps (``gateway.pipeline.email_steps``): functions from :class:`Work` to
-:class:`Work`, in ``SMS_STEPS`` order, run by the inbox processor in the item's savepoint.
-An SMS is always the customer's (agents answer by mail). It goes onto the most recent
-ticket of its contact that is not closed, else opens a ticket on the ``sms`` channel; a
-keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
+The same shape as the email steps (``gateway.pipeline.email_steps``): functions from
+:class:`Work` to :class:`Work`, in ``SMS_STEPS`` order, run by the inbox processor in the
+item's savepoint. An SMS is always the customer's (agents answer by mail). It goes onto
+the most recent ticket of its contact that is not closed, else opens a ticket on the
+``sms`` channel; a keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
 """
 
 from __future__ import annotations

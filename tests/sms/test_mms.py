@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from admin_cli.app import Gateway
 from gateway.runtime import Runtime
-from gateway.server import Gateway
 from schema.models import Attachment, MediaFetch, Message
 from tests.sms.conftest import TwilioClient
 from tests.sms.media_server import JPEG, MediaServer

@@ -203,10 +203,10 @@ def test_a_taken_http_port_is_one_clear_error(sms_env: dict[str, str]) -> None:
 
     import pytest
 
+    from admin_cli.app import Gateway
     from gateway.config import load_settings
     from gateway.errors import CannotListen
     from gateway.runtime import open_runtime
-    from gateway.server import Gateway
 
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
