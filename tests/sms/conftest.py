@@ -139,7 +139,7 @@ def sms_gateway(sms_runtime: Runtime) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def twilio(sms_gateway: Gateway) -> Iterator[TwilioClient]:
+def webhooks(sms_gateway: Gateway) -> Iterator[TwilioClient]:
     assert sms_gateway.http_address is not None
     client = TwilioClient(sms_gateway.http_address)
     yield client

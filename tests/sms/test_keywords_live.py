@@ -14,8 +14,8 @@ from schema.models import ContactIdentity, InboxItem, Message, OutboxItem, Ticke
 from tests.sms.conftest import CUSTOMER, TwilioClient, receive_sms
 
 
-def _say(twilio: TwilioClient, gateway: Gateway, text: str) -> None:
-    assert twilio.sms(text).status_code == 200
+def _say(webhooks: TwilioClient, gateway: Gateway, text: str) -> None:
+    assert webhooks.sms(text).status_code == 200
     assert gateway.processor.wait_idle(10)
 
 
@@ -39,9 +39,9 @@ def _agent_replies(runtime: Runtime, text: str) -> None:
     "word", ["STOP", " stop ", "Unsubscribe", "CANCEL", "end", "Quit", "stopall"]
 )
 def test_an_opt_out_keyword_is_recorded_and_opens_no_ticket(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime, word: str
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime, word: str
 ) -> None:
-    _say(twilio, sms_gateway, word)
+    _say(webhooks, sms_gateway, word)
     assert _identity(sms_runtime).sms_opted_out_at is not None
     with sms_runtime.sessions() as s:
         item = s.scalars(select(InboxItem)).one()
@@ -51,10 +51,10 @@ def test_an_opt_out_keyword_is_recorded_and_opens_no_ticket(
 
 
 def test_no_sms_reaches_an_opted_out_number_and_the_agents_are_told(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
-    _say(twilio, sms_gateway, "My bill is wrong")
-    _say(twilio, sms_gateway, "Stop")
+    _say(webhooks, sms_gateway, "My bill is wrong")
+    _say(webhooks, sms_gateway, "Stop")
     _agent_replies(sms_runtime, "We corrected your bill.")
     with sms_runtime.sessions() as s:
         reply = s.scalars(select(OutboxItem).where(OutboxItem.template == "sms_agent_reply")).one()
@@ -73,16 +73,16 @@ def test_no_sms_reaches_an_opted_out_number_and_the_agents_are_told(
 
 
 def test_start_lifts_the_opt_out_and_yes_only_when_opted_out(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
-    _say(twilio, sms_gateway, "yes")  # not opted out: an ordinary message
+    _say(webhooks, sms_gateway, "yes")  # not opted out: an ordinary message
     with sms_runtime.sessions() as s:
         assert [m.visible_text for m in s.scalars(select(Message))] == ["yes"]
-    _say(twilio, sms_gateway, "STOP")
-    _say(twilio, sms_gateway, " YES ")
+    _say(webhooks, sms_gateway, "STOP")
+    _say(webhooks, sms_gateway, " YES ")
     assert _identity(sms_runtime).sms_opted_out_at is None
-    _say(twilio, sms_gateway, "QUIT")
-    _say(twilio, sms_gateway, "unstop")
+    _say(webhooks, sms_gateway, "QUIT")
+    _say(webhooks, sms_gateway, "unstop")
     assert _identity(sms_runtime).sms_opted_out_at is None
     _agent_replies(sms_runtime, "Welcome back.")
     with sms_runtime.sessions() as s:
@@ -92,9 +92,9 @@ def test_start_lifts_the_opt_out_and_yes_only_when_opted_out(
 
 
 def test_help_gets_the_help_text_and_no_ticket(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
-    _say(twilio, sms_gateway, "  help ")
+    _say(webhooks, sms_gateway, "  help ")
     with sms_runtime.sessions() as s:
         row = s.scalars(select(OutboxItem)).one()
         assert (row.channel, row.recipient, row.template) == ("sms", CUSTOMER, "sms_help")

@@ -31,40 +31,41 @@ def _row(runtime: Runtime, row_id: int) -> OutboxItem:
 
 
 def test_out_of_order_and_repeated_callbacks_never_go_backwards(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
     sid = new_sid()
     row_id = _sent_sms(sms_runtime, sid)
     for status in ("sent", "delivered", "sent", "queued", "delivered", "undelivered"):
-        response = twilio.post("/twilio/status", status_fields(sid, status))
+        response = webhooks.post("/twilio/status", status_fields(sid, status))
         assert response.status_code == 204
     row = _row(sms_runtime, row_id)
     assert (row.status, row.delivery_status, row.last_error) == ("sent", "delivered", None)
 
 
 def test_a_failed_delivery_keeps_twilios_error_code(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
     sid = new_sid()
     row_id = _sent_sms(sms_runtime, sid)
-    assert twilio.post("/twilio/status", status_fields(sid, "queued")).status_code == 204
+    assert webhooks.post("/twilio/status", status_fields(sid, "queued")).status_code == 204
     assert (
-        twilio.post("/twilio/status", status_fields(sid, "undelivered", "30003")).status_code == 204
+        webhooks.post("/twilio/status", status_fields(sid, "undelivered", "30003")).status_code
+        == 204
     )
-    assert twilio.post("/twilio/status", status_fields(sid, "sent")).status_code == 204
+    assert webhooks.post("/twilio/status", status_fields(sid, "sent")).status_code == 204
     row = _row(sms_runtime, row_id)
     assert row.delivery_status == "undelivered"
     assert row.last_error == "Twilio delivery undelivered (error 30003)"
 
 
 def test_unsigned_or_unknown_callbacks_change_nothing(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
     sid = new_sid()
     row_id = _sent_sms(sms_runtime, sid)
     assert (
-        twilio.post("/twilio/status", status_fields(sid, "failed"), sign=False).status_code == 403
+        webhooks.post("/twilio/status", status_fields(sid, "failed"), sign=False).status_code == 403
     )
-    assert twilio.post("/twilio/status", status_fields(new_sid(), "failed")).status_code == 204
-    assert twilio.post("/twilio/status", status_fields(sid, "exploded")).status_code == 204
+    assert webhooks.post("/twilio/status", status_fields(new_sid(), "failed")).status_code == 204
+    assert webhooks.post("/twilio/status", status_fields(sid, "exploded")).status_code == 204
     assert _row(sms_runtime, row_id).delivery_status is None

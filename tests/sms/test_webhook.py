@@ -27,11 +27,11 @@ def _inbox_count(runtime: Runtime) -> int:
 
 
 def test_a_signed_sms_is_stored_then_answered_with_empty_twiml(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
     fields = sms_fields("My router blinks red since this morning")
     sid = dict(fields)["MessageSid"]
-    response = twilio.post("/twilio/sms", fields)
+    response = webhooks.post("/twilio/sms", fields)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml")
     assert response.text == EMPTY_TWIML
@@ -53,15 +53,15 @@ def test_a_signed_sms_is_stored_then_answered_with_empty_twiml(
 
 
 def test_missing_or_wrong_signature_is_403_and_stores_nothing(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
     fields = sms_fields("hello")
-    assert twilio.post("/twilio/sms", fields, sign=False).status_code == 403
-    assert twilio.post("/twilio/sms", fields, token="another-accounts-token").status_code == 403
+    assert webhooks.post("/twilio/sms", fields, sign=False).status_code == 403
+    assert webhooks.post("/twilio/sms", fields, token="another-accounts-token").status_code == 403
     # Twilio's signature for these fields, on a body changed on the way.
     sig = signature(PUBLIC_URL + "/twilio/sms", fields)
-    response = twilio.http.post(
-        twilio.base + "/twilio/sms",
+    response = webhooks.http.post(
+        webhooks.base + "/twilio/sms",
         data=[(k, "give me a refund" if k == "Body" else v) for k, v in fields],
         headers={"X-Twilio-Signature": sig},
         timeout=20,
@@ -69,31 +69,31 @@ def test_missing_or_wrong_signature_is_403_and_stores_nothing(
     assert response.status_code == 403
     assert "Traceback" not in response.text
     assert _inbox_count(sms_runtime) == 0
-    assert twilio.post("/twilio/sms", fields).status_code == 200  # the genuine one
+    assert webhooks.post("/twilio/sms", fields).status_code == 200  # the genuine one
     assert _inbox_count(sms_runtime) == 1
 
 
 def test_the_public_url_is_checked_not_the_one_seen_behind_the_proxy(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
     # Signed for the address this process listens on: what a forged request would sign.
-    seen = f"{twilio.base}/twilio/sms"
-    assert twilio.post("/twilio/sms", sms_fields("a"), signed_for=seen).status_code == 403
+    seen = f"{webhooks.base}/twilio/sms"
+    assert webhooks.post("/twilio/sms", sms_fields("a"), signed_for=seen).status_code == 403
     # Signed for another public host, or without the proxy's path prefix.
     for url in ("https://evil.example.net/gw/twilio/sms", "https://support.example.com/twilio/sms"):
-        assert twilio.post("/twilio/sms", sms_fields("b"), signed_for=url).status_code == 403
+        assert webhooks.post("/twilio/sms", sms_fields("b"), signed_for=url).status_code == 403
     # Twilio signs with or without the default port: both are the same public URL.
     with_port = "https://support.example.com:443/gw/twilio/sms"
-    assert twilio.post("/twilio/sms", sms_fields("c"), signed_for=with_port).status_code == 200
+    assert webhooks.post("/twilio/sms", sms_fields("c"), signed_for=with_port).status_code == 200
     assert _inbox_count(sms_runtime) == 1
 
 
 def test_a_replayed_or_redelivered_sms_is_one_message(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
     fields = sms_fields("Is my order 4411 shipped?")
     for _ in range(3):
-        response = twilio.post("/twilio/sms", fields)
+        response = webhooks.post("/twilio/sms", fields)
         assert (response.status_code, response.text) == (200, EMPTY_TWIML)
     assert sms_gateway.processor.wait_idle(10)
     with sms_runtime.sessions() as s:
@@ -102,18 +102,18 @@ def test_a_replayed_or_redelivered_sms_is_one_message(
 
 
 def test_bad_requests_get_short_answers_without_tracebacks(
-    twilio: TwilioClient, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_runtime: Runtime
 ) -> None:
-    assert twilio.get("/twilio/sms").status_code == 405
-    assert twilio.get("/nowhere").status_code == 404
+    assert webhooks.get("/twilio/sms").status_code == 405
+    assert webhooks.get("/nowhere").status_code == 404
     no_sid = [(k, v) for k, v in sms_fields("x") if k not in ("MessageSid", "SmsSid")]
-    response = twilio.post("/twilio/sms", no_sid)
+    response = webhooks.post("/twilio/sms", no_sid)
     assert response.status_code == 400
     huge = sms_fields("x" * 70_000)
-    response = twilio.post("/twilio/sms", huge)
+    response = webhooks.post("/twilio/sms", huge)
     assert response.status_code == 413
-    json_body = twilio.http.post(
-        twilio.base + "/twilio/sms",
+    json_body = webhooks.http.post(
+        webhooks.base + "/twilio/sms",
         data=json.dumps({"Body": "x"}),
         headers={"Content-Type": "application/json", "X-Twilio-Signature": "x"},
         timeout=20,
@@ -141,17 +141,17 @@ def test_no_auth_token_refuses_every_webhook(env: dict[str, str]) -> None:
         runtime.close()
 
 
-def test_healthz_reports_database_and_broker(twilio: TwilioClient) -> None:
-    response = twilio.get("/healthz")
+def test_healthz_reports_database_and_broker(webhooks: TwilioClient) -> None:
+    response = webhooks.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok (in-process)"}
 
 
 def test_non_gsm_text_is_kept_exactly(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
     text = "Привет! Доставка не пришла 😞 — заказ №77"
-    assert twilio.sms(text, sender="+79161234567").status_code == 200
+    assert webhooks.sms(text, sender="+79161234567").status_code == 200
     assert sms_gateway.processor.wait_idle(10)
     with sms_runtime.sessions() as s:
         message = s.scalars(select(Message)).one()
@@ -160,9 +160,9 @@ def test_non_gsm_text_is_kept_exactly(
 
 
 def test_a_sender_that_is_no_phone_number_is_quarantined(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
-    assert twilio.sms("WIN A PRIZE", sender="PROMO").status_code == 200
+    assert webhooks.sms("WIN A PRIZE", sender="PROMO").status_code == 200
     assert sms_gateway.processor.wait_idle(10)
     with sms_runtime.sessions() as s:
         item = s.scalars(select(InboxItem)).one()
@@ -172,7 +172,7 @@ def test_a_sender_that_is_no_phone_number_is_quarantined(
 
 
 def test_concurrent_webhooks_share_commits_and_stay_one_each(
-    twilio: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
+    webhooks: TwilioClient, sms_gateway: Gateway, sms_runtime: Runtime
 ) -> None:
     """Requests arriving together are committed together; a twin in the same batch is one."""
     from concurrent.futures import ThreadPoolExecutor
