@@ -135,3 +135,8 @@ def test_long_values_are_bounded_before_they_reach_a_column() -> None:
     assert message.sms_sid is not None
     assert len(message.sms_sid) == 64
     assert message.media_urls == ()
+
+
+def test_a_garbage_signature_header_is_just_wrong() -> None:
+    pairs = [("Body", "hi")]
+    assert not is_signed("token", "https://x.example/twilio/sms", pairs, "\udcff\u00e9 not base64")
