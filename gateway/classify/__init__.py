@@ -3,8 +3,10 @@
 Each rule is a small predicate ``check(mail, ctx) -> Verdict | None``; the first verdict
 wins, so the order below is the policy (each module's docstring says why it sits where it
 does). Loops and delivery reports first, because they must never be answered and the
-bounce must keep its details; automatic replies next; list mail (a ticket, no automatic
-answer); then agents; everyone else is a customer.
+bounce must keep its details (providers' notifications, RFC 3464 and ARF reports, then
+robot senders' notices in any language); automatic replies next, list moderation
+notices among them; list mail (a ticket, no automatic answer); then agents; everyone else
+is a customer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from email.message import Message
 
-from gateway.classify import agent, auto_reply, bounce, customer, loop, mailing_list
+from gateway.classify import (
+    agent,
+    auto_reply,
+    bounce,
+    customer,
+    loop,
+    mailing_list,
+    moderation,
+    provider_report,
+    robot_report,
+)
 from gateway.classify.verdict import BounceReport, Context, Kind, Verdict
 from gateway.classify.view import MailView
 
@@ -20,8 +32,11 @@ Rule = Callable[[MailView, Context], Verdict | None]
 
 RULES: tuple[Rule, ...] = (
     loop.check,
+    provider_report.check,
     bounce.check,
+    robot_report.check,
     auto_reply.check,
+    moderation.check,
     mailing_list.check,
     agent.check,
     customer.check,

@@ -1,4 +1,4 @@
-"""Rule 3: automatic replies (vacation, out-of-office, "we got your mail", challenges).
+"""Rule 5: automatic replies (vacation, out-of-office, "we got your mail", challenges).
 
 Header signals come first (RFC 3834 ``Auto-Submitted`` and the de-facto ones), subjects
 second; the body is never read. ``Precedence: bulk`` on a mail with ``List-Id`` is left to

@@ -1,4 +1,4 @@
-"""Rule 2: delivery reports (bounces, delay warnings) and abuse/feedback reports.
+"""Rule 3: delivery reports (bounces, delay warnings) and abuse/feedback reports.
 
 Runs before the auto-reply rule because many MTAs mark their reports ``Auto-Submitted:
 auto-replied`` too, and a bounce must reach the bounce handler with its failed address
@@ -79,7 +79,7 @@ def _delivery_status(mail: MailView, ctx: Context, reason: str) -> Verdict:
     failed = [s for s in statuses if s.outcome == "permanent"]
     chosen = failed or [s for s in statuses if s.outcome == "temporary"]
     if not statuses:  # a report without usable blocks: read its prose instead
-        return _prose(mail, ctx, reason)
+        return prose_report(mail, ctx, reason)
     first = chosen[0] if chosen else statuses[0]
     report = BounceReport(
         recipients=tuple(dict.fromkeys(s.address for s in chosen)),
@@ -93,7 +93,8 @@ def _delivery_status(mail: MailView, ctx: Context, reason: str) -> Verdict:
     return Verdict("bounce", reason, report)
 
 
-def _prose(mail: MailView, ctx: Context, reason: str) -> Verdict:
+def prose_report(mail: MailView, ctx: Context, reason: str) -> Verdict:
+    """A bounce verdict read from a report's prose: the addresses it names as failed."""
     text = mail.text
     exclude = ctx.support_addresses | {ctx.sender}
     recipients = [r.strip().lower() for r in mail.header("x-failed-recipients").split(",")]
@@ -136,17 +137,17 @@ def check(mail: MailView, ctx: Context) -> Verdict | None:
         return None
     if (null or daemon) and bouncy_subject:
         who = "null envelope sender" if null else "daemon sender"
-        return _prose(mail, ctx, f"{who}, subject {subject[:60]!r}")
+        return prose_report(mail, ctx, f"{who}, subject {subject[:60]!r}")
     if failed_header:
-        return _prose(mail, ctx, "X-Failed-Recipients header")
+        return prose_report(mail, ctx, "X-Failed-Recipients header")
     if ctype.startswith("multipart/") and any(
         p.get_content_type() in dsn.STATUS_PARTS for p in walk(mail.mime)
     ):
         return _delivery_status(mail, ctx, f"{ctype} with a delivery-status part")
     marker = bounce_text.MARKER.search(bounce_text.report_text(mail.text)[:8000])
     if marker:
-        return _prose(mail, ctx, f"report wording {marker.group(0)!r}")
+        return prose_report(mail, ctx, f"report wording {marker.group(0)!r}")
     if daemon and bounce_text.failed_addresses(mail.text, frozenset(), frozenset()):
         # wording in a language or charset we do not read, but a daemon listing addresses
-        return _prose(mail, ctx, "daemon sender listing failed addresses")
+        return prose_report(mail, ctx, "daemon sender listing failed addresses")
     return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.classify.failure_words import NOT_DELIVERED
+
 # Senders that only ever write reports. Matched on the raw From header (name and address).
 DAEMON_FROM = re.compile(
     r"mailer[-_ ]?daemon|postmaster@|\bpostmaster\b|mail ?delivery|delivery ?subsystem|"
@@ -91,7 +93,10 @@ _LEADING = re.compile(r"^[\s<\"'(]*(?:SMTP=|RCPT TO:\s*<?)?[\w.+'=%-]+@", re.I)
 _INTRO = re.compile(
     r"following (?:recipient|address|list of recipients|user|destination)|"
     r"(?:not (?:be )?delivered|not reach|failed|undeliverable|message) to:?\s*$|"
-    r"addresses failed|failed addresses|your message to:?\s*$|(?:^|\s)to:\s*$",
+    r"addresses failed|failed addresses|your message to:?\s*$|(?:^|\s)to:\s*$|"
+    # the same introductions in the languages of failure_words.py
+    r"folgenden? (?:empfänger|adresse)|suivants?\s*:|siguientes? destinatari|"
+    r"seguenti destinatari|następując|следующ|以下|次の宛先|收件人",
     re.I,
 )
 _SERVICE_LOCALPARTS = frozenset({"postmaster", "mailer-daemon", "abuse", "root", "nobody"})
@@ -132,7 +137,8 @@ def failed_addresses(text: str, exclude: frozenset[str], weak: frozenset[str]) -
         if not addresses:
             continue
         leading = _LEADING.match(line) is not None
-        if not (leading or after_intro or _FAILURE_WORDS.search(line)):
+        failure = _FAILURE_WORDS.search(line) or NOT_DELIVERED.search(line)
+        if not (leading or after_intro or failure):
             continue
         after_intro = max(after_intro - 1, 0)
         for address in addresses:

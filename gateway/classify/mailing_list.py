@@ -1,4 +1,4 @@
-"""Rule 4: mail distributed by a list server. It opens a ticket but is never answered.
+"""Rule 7: mail distributed by a list server. It opens a ticket but is never answered.
 
 ``List-Id`` (RFC 2919) is the strong signal; ``Precedence: list`` and the list servers'
 own headers (Mailman, ezmlm/Google Groups ``Mailing-List``, ``List-Post``) count too.

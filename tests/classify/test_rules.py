@@ -228,7 +228,17 @@ def test_read_receipt_is_an_auto_reply() -> None:
 
 def test_rules_tuple_is_the_documented_order() -> None:
     names = [rule.__module__.rsplit(".", 1)[1] for rule in RULES]
-    assert names == ["loop", "bounce", "auto_reply", "mailing_list", "agent", "customer"]
+    assert names == [
+        "loop",
+        "provider_report",
+        "bounce",
+        "robot_report",
+        "auto_reply",
+        "moderation",
+        "mailing_list",
+        "agent",
+        "customer",
+    ]
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,6 +7,7 @@ import mailbox
 from pathlib import Path
 
 from tests.cli.conftest import Ticketgw, assert_fails, assert_ok
+from tests.inbound.machine_mails import machine_mails
 from tests.inbound.mails import new_request, reply
 
 EXPLAIN_KEYS = {
@@ -46,6 +47,17 @@ def test_explain_changes_nothing_and_says_why(gw: Ticketgw, tmp_path: Path) -> N
     human = assert_ok(gw("mail", "explain", str(second))).stdout
     assert "decision:  reply T-000001" in human
     assert "references our message" in human
+
+
+def test_explain_names_machine_mail_and_its_reason(gw: Ticketgw, tmp_path: Path) -> None:
+    cases = machine_mails()
+    files = [str(_write(tmp_path / f"{name}.eml", raw)) for name, raw, _, _ in cases]
+    out = assert_ok(gw("mail", "explain", *files, "--json")).stdout
+    explained = [json.loads(line) for line in out.splitlines()]
+    for (name, _, kind, word), got in zip(cases, explained, strict=True):
+        assert got["classification"]["kind"] == kind, name
+        assert word in got["classification"]["reason"], name
+        assert got["thread"]["decision"] == "ignore", name
 
 
 def test_ingest_eml_folder_maildir_and_mbox_in_order(gw: Ticketgw, tmp_path: Path) -> None:
