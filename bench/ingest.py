@@ -10,8 +10,11 @@ The corpus is generated from a seeded ``random``: 60% new requests, 35% customer
 5% auto-replies. Replies and auto-replies answer what the gateway really sent: they are
 made *after* the originals are ingested, from the acknowledgement rows in the outbox (their
 Message-ID and signed Reply-To), the way a customer's mail client would; some reference only
-the customer's own original. So each reply's right ticket is known and threading accuracy
-is measured, not assumed.
+the customer's own original, and some are bare: a reply prefix in the customer's language
+(``RE:``, ``AW:``, ``RE :``, ``返信:``) and no In-Reply-To/References, from the customer or
+from somebody else. So each reply's right ticket is known (for a bare reply: the one ticket
+of its sender with that subject, else a new ticket) and threading accuracy is measured, not
+assumed.
 """
 
 from __future__ import annotations
@@ -123,6 +126,13 @@ REPLY_TEXT = {
     "fr": ["Merci, ça marche !", "Ça ne marche toujours pas.", "Des nouvelles ?"],
     "ja": ["ありがとうございます。解決しました。", "まだ直りません。", "その後いかがでしょうか。"],
 }
+# The reply prefixes clients write in each language (French Outlook puts a space before ":").
+BARE_PREFIXES = {
+    "en": ("Re: ", "RE: "),
+    "de": ("AW: ", "Re: "),
+    "fr": ("RE : ", "Re: "),
+    "ja": ("RE: ", "返信: "),
+}
 # Reply client styles: how each writes the quote header above the quoted mail.
 STYLES = ("gmail", "outlook", "apple", "thunderbird", "german", "french")
 AUTO_SUBJECTS = (
@@ -177,6 +187,7 @@ class Reply:
     subject: str
     in_reply_to: str | None
     auto: dict[str, str] | None = None
+    sender: Customer | None = None  # somebody else than the original's customer
 
 
 def customers(rng: random.Random, count: int, domains: int) -> list[Customer]:
@@ -276,23 +287,25 @@ def _quote_header(style: str, when: datetime, who: str) -> str:
 def render_reply(r: Reply) -> bytes:
     """A reply as the customer's client writes it: new text above the quoted mail."""
     o, rng = r.original, random.Random(r.index)
+    who = r.sender or o.customer
     lang = o.customer.lang
-    new = rng.choice(REPLY_TEXT[lang]) + f"\n\n{o.customer.name.split()[0]}"
+    new = rng.choice(REPLY_TEXT[lang]) + f"\n\n{who.name.split()[0]}"
     when = BASE_DATE + timedelta(hours=1, seconds=o.index)
     quoted = o.body if r.mode == "own" else f"We have received your request: {o.subject}"
+    quoted_subject = o.subject if r.mode.startswith("bare") else r.subject.removeprefix("Re: ")
     if r.auto is not None:
         body = "I am out of the office until Monday and will read your mail then."
     elif o.style == "outlook":
         body = (
             f"{new}\n\n________________________________\nFrom: Support <{SUPPORT}>\n"
             f"Sent: {when:%A, %B %d, %Y %I:%M %p}\nTo: {o.customer.name} <{o.customer.address}>\n"
-            f"Subject: {r.subject.removeprefix('Re: ')}\n\n{quoted}\n"
+            f"Subject: {quoted_subject}\n\n{quoted}\n"
         )
     else:
         header = _quote_header(o.style, when, f"Support <{SUPPORT}>")
         body = f"{new}\n\n{header}\n" + "\n".join(f"> {line}" for line in quoted.splitlines())
     msg = EmailMessage()
-    msg["From"] = Address(o.customer.name, addr_spec=o.customer.address)
+    msg["From"] = Address(who.name, addr_spec=who.address)
     msg["To"] = r.to
     msg["Subject"] = r.subject
     msg["Date"] = format_datetime(when + timedelta(minutes=r.index % 50))
@@ -339,6 +352,12 @@ def make_replies(runtime: Runtime, corpus: Corpus, total: int, seed: int = SEED)
             for row in session.scalars(select(OutboxItem).where(OutboxItem.template == "ack"))
         }
     opened = [o for o in corpus.originals if o.message_id in ticket_of]
+    # A bare reply belongs on its sender's one ticket with that subject; with none or
+    # several, on a new ticket.
+    same: dict[tuple[str, str], list[int]] = {}
+    for o in opened:
+        same.setdefault((o.customer.address, o.subject), []).append(ticket_of[o.message_id])
+    people = sorted({o.customer for o in opened}, key=lambda c: c.address)
     out: list[Reply] = []
     for i in range(n_reply + n_auto):
         o = rng.choice(opened)
@@ -353,13 +372,21 @@ def make_replies(runtime: Runtime, corpus: Corpus, total: int, seed: int = SEED)
             out.append(Reply(i, o, "auto", None, mid, SUPPORT, subject, irt, auto))
             continue
         mode = rng.choices(
-            ("headers+token", "headers", "token", "subject", "own"), weights=(35, 25, 15, 10, 15)
+            ("headers+token", "headers", "token", "subject", "own", "bare", "bare-stranger"),
+            weights=(30, 20, 15, 10, 15, 8, 2),
         )[0]
-        if ack is None and mode != "subject":
+        if ack is None and not mode.startswith(("subject", "bare")):
             mode = "own"  # no acknowledgement went out (the hourly cap): reply to one's own mail
         tagged = f"Re: {ref} We received your request: {o.subject}"
         plain = f"Re: {o.subject}"
-        if mode == "own":
+        if mode.startswith("bare"):
+            who = rng.choice(people) if mode == "bare-stranger" else o.customer
+            bare = rng.choice(BARE_PREFIXES[o.customer.lang]) + o.subject
+            mine = same.get((who.address, o.subject), [])
+            expected = mine[0] if len(mine) == 1 else None
+            sender = who if who != o.customer else None
+            out.append(Reply(i, o, mode, expected, mid, SUPPORT, bare, None, sender=sender))
+        elif mode == "own":
             out.append(Reply(i, o, mode, ticket, mid, SUPPORT, plain, o.message_id))
         elif mode == "subject":
             out.append(Reply(i, o, mode, ticket, mid, SUPPORT, tagged, None))
@@ -392,7 +419,9 @@ def accuracy(runtime: Runtime, replies: Sequence[Reply]) -> dict[str, Any]:
             auto_opened += decision == "new"
             continue
         total += 1
-        if decision == "reply" and ticket == r.expected_ticket:
+        if r.expected_ticket is None and decision == "new":
+            right += 1  # a bare reply with no single ticket of its sender: a new ticket
+        elif decision == "reply" and ticket == r.expected_ticket:
             right += 1
         else:
             wrong_by_mode[r.mode] = wrong_by_mode.get(r.mode, 0) + 1

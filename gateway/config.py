@@ -94,6 +94,7 @@ class Settings:
     max_message_bytes: int
     inbound_rate: int
     max_attempts: int
+    reopen_window_days: int
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     twilio_from: str | None
@@ -142,6 +143,7 @@ _PARSERS: dict[str, Parser] = {
     "max_message_bytes": _positive_int,
     "inbound_rate": _positive_int,
     "max_attempts": _positive_int,
+    "reopen_window_days": _positive_int,
     "twilio_api_base": _url,
     "twilio_from": _sms_sender,
     "sms_max_segments": _positive_int,
@@ -156,6 +158,7 @@ _DEFAULTS: dict[str, str] = {
     "max_message_bytes": str(25 * 1024 * 1024),
     "inbound_rate": "20",
     "max_attempts": "8",
+    "reopen_window_days": "14",
     "twilio_api_base": "https://api.twilio.com",
     "sms_max_segments": "4",
     "trusted_authserv_ids": "",
@@ -223,6 +226,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_message_bytes=parsed("max_message_bytes"),
         inbound_rate=parsed("inbound_rate"),
         max_attempts=parsed("max_attempts"),
+        reopen_window_days=parsed("reopen_window_days"),
         twilio_account_sid=get("twilio_account_sid"),
         twilio_auth_token=get("twilio_auth_token"),
         twilio_from=parsed("twilio_from"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, literal, select
+from sqlalchemy import and_, event, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gateway.addresses import domain_of
@@ -41,6 +41,9 @@ BREAKER_WINDOW = timedelta(minutes=1)
 ACK_WINDOW = timedelta(hours=1)
 
 ThreadRow = tuple[str, bool, str | None]  # (Message-ID, outbound, party)
+# Tickets a bare reply may still thread onto by its subject (resolved ones only within
+# the reopen window, checked by the query).
+_OPEN = ("new", "open", "pending")
 
 
 @dataclass(slots=True)
@@ -60,6 +63,9 @@ class Lookups:
     acks_read: set[tuple[str, str]] = field(default_factory=set)
     threads: dict[int, list[ThreadRow]] = field(default_factory=dict)
     outbox_keys: set[str] = field(default_factory=set)
+    by_subject: dict[str, set[int]] = field(default_factory=dict)
+    subjects_read: set[str] = field(default_factory=set)
+    participants: dict[int, set[str]] = field(default_factory=dict)
 
     # -- prefetching ---------------------------------------------------------------------
 
@@ -182,6 +188,8 @@ class Lookups:
     def add_ticket(self, ticket: Ticket) -> None:
         self.tickets[ticket.id] = ticket
         self.without_messages.add(ticket.id)
+        self.by_subject.setdefault(ticket.subject, set()).add(ticket.id)
+        self.participants[ticket.id] = set()
 
     def has_messages(self, ticket_id: int) -> bool:
         if ticket_id not in self.with_messages and ticket_id not in self.without_messages:
@@ -204,6 +212,60 @@ class Lookups:
             self.conversations[(message.thread_index, contact_id)] = ticket
         if message.email_message_id and ticket.id in self.threads:
             self.threads[ticket.id].append((message.email_message_id, False, message.sender))
+        if ticket.id in self.participants:
+            self.participants[ticket.id].update(message.recipients or ())
+
+    # -- bare replies: tickets by subject and who took part ------------------------------
+
+    def prefetch_subjects(self, subjects: Iterable[str], resolved_since: datetime) -> None:
+        """Read the tickets a bare reply may thread onto, and their participants.
+
+        One query for the tickets whose subject is one of ``subjects`` and that are open,
+        pending, or resolved since ``resolved_since``; one for the To/Cc addresses of
+        their messages.
+        """
+        wanted = {s[:500] for s in subjects if s} - self.subjects_read
+        found: set[int] = set()
+        for chunk in _chunks(sorted(wanted)):
+            rows = self.session.scalars(
+                select(Ticket).where(
+                    Ticket.subject.in_(chunk),
+                    or_(
+                        Ticket.status.in_(_OPEN),
+                        and_(Ticket.status == "resolved", Ticket.resolved_at >= resolved_since),
+                    ),
+                )
+            )
+            for ticket in rows:
+                self.tickets.setdefault(ticket.id, ticket)
+                self.by_subject.setdefault(ticket.subject, set()).add(ticket.id)
+                found.add(ticket.id)
+        self.subjects_read |= wanted
+        self._read_participants(found - self.participants.keys())
+
+    def tickets_with_subject(
+        self, subjects: Iterable[str], resolved_since: datetime
+    ) -> list[Ticket]:
+        """Tickets whose subject is exactly one of ``subjects`` (see :meth:`prefetch_subjects`)."""
+        subjects = [s[:500] for s in subjects]
+        self.prefetch_subjects(subjects, resolved_since)
+        ids = sorted({i for s in subjects for i in self.by_subject.get(s, ())})
+        return [self.tickets[i] for i in ids if i in self.tickets]
+
+    def ticket_recipients(self, ticket_id: int) -> set[str]:
+        """Every address that was on To/Cc of a message of the ticket."""
+        if ticket_id not in self.participants:
+            self._read_participants({ticket_id})
+        return self.participants[ticket_id]
+
+    def _read_participants(self, ticket_ids: set[int]) -> None:
+        for chunk in _chunks(sorted(ticket_ids)):
+            self.participants.update({t: set() for t in chunk})
+            rows = self.session.execute(
+                select(Message.ticket_id, Message.recipients).where(Message.ticket_id.in_(chunk))
+            )
+            for ticket_id, recipients in rows:
+                self.participants[ticket_id].update(a.lower() for a in recipients or ())
 
     def conversation(self, key: str, contact_id: int) -> Ticket | None:
         """The latest ticket of this contact with a message in Outlook conversation ``key``."""

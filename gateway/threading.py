@@ -4,7 +4,9 @@
 2. In-Reply-To / References naming a Message-ID we stored or sent (the whole chain);
 3. a ``[T-000123]`` subject reference, only from a participant of that ticket;
 4. Outlook's Thread-Index conversation, only on a ticket the sender takes part in;
-5. otherwise a new ticket.
+5. a bare reply (a reply prefix, no In-Reply-To or References) whose subject is exactly
+   that of one open, pending or recently resolved ticket the sender takes part in;
+6. otherwise a new ticket.
 
 A match on a closed ticket opens a follow-up ticket; merged tickets are followed to the
 ticket that holds their conversation now. Reads only: ``mail explain`` runs it unchanged.
@@ -17,6 +19,7 @@ import binascii
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from gateway.contacts import find_identity
 from gateway.lookups import lookups
 from gateway.message import InboundMessage
+from gateway.subjects import reply_variants
 from gateway.tickets import follow_merges
 from gateway.tokens import ReplyToken, read_token, split_plus
 from schema.models import Ticket
@@ -63,11 +67,13 @@ def decide(
     secret: str,
     recipients: Iterable[str],
     extra_message_ids: Sequence[str] = (),
+    resolved_since: datetime | None = None,
 ) -> ThreadDecision:
     """Find the ticket for ``msg``; ``recipients`` are all addresses it was sent to.
 
     ``extra_message_ids`` are further Message-IDs to try after the headers (a bounce's
-    original message).
+    original message). A bare reply may thread by its subject onto a ticket resolved
+    since ``resolved_since`` (the reopen window; ``None``: never by subject).
     """
     forged = False
     for address in recipients:
@@ -100,7 +106,55 @@ def decide(
         ticket = _by_conversation(session, key, sender)
         if ticket is not None:
             return _onto(session, ticket, f"Outlook Thread-Index matches {ticket.reference}{note}")
+
+    if resolved_since is not None and is_bare_reply(msg):
+        matches, strangers = _by_subject(session, msg, resolved_since)
+        if len(matches) == 1:
+            return _onto(session, matches[0], f"subject match from participant{note}")
+        if matches:
+            refs = ", ".join(t.reference for t in matches)
+            note += f"; bare reply matches {refs}, all with {sender}: ambiguous, not threaded"
+        elif strangers:
+            refs = ", ".join(t.reference for t in strangers)
+            note += f"; subject matches {refs} but {sender} is not a participant"
     return ThreadDecision("new", f"no reply token, known reference or subject tag{note}")
+
+
+def is_bare_reply(msg: InboundMessage) -> bool:
+    """A reply prefix without the headers that would say what it answers."""
+    return not msg.in_reply_to and not msg.references and bool(reply_variants(msg.subject))
+
+
+def bare_reply_subjects(msg: InboundMessage) -> list[str]:
+    """The ticket subjects a bare reply may match (none for any other mail)."""
+    return reply_variants(msg.subject) if is_bare_reply(msg) else []
+
+
+def _by_subject(
+    session: Session, msg: InboundMessage, resolved_since: datetime
+) -> tuple[list[Ticket], list[Ticket]]:
+    """Tickets with the bare reply's subject: those the sender takes part in, and the rest.
+
+    Participants are the ticket's contact and every address on To/Cc of its messages
+    (a colleague copied on the first mail who answers all).
+    """
+    sender = msg.sender.address
+    index = lookups(session)
+    found = index.tickets_with_subject(reply_variants(msg.subject), resolved_since)
+    live = [t for t in found if t.status in ("new", "open", "pending", "resolved")]
+    live = [t for t in live if t.status != "resolved" or _resolved_since(t, resolved_since)]
+    identity = index.identity(sender) if sender else None
+    contact_id = identity.contact_id if identity is not None else None
+    matches = [
+        t
+        for t in live
+        if sender and (t.contact_id == contact_id or sender in index.ticket_recipients(t.id))
+    ]
+    return matches, [t for t in live if t not in matches]
+
+
+def _resolved_since(ticket: Ticket, since: datetime) -> bool:
+    return ticket.resolved_at is not None and ticket.resolved_at >= since
 
 
 def candidate_tickets(msg: InboundMessage, recipients: Iterable[str], secret: str) -> list[int]:

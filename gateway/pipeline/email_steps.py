@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from gateway.lookups import lookups
 from gateway.mail.parse import parse_mail
 from gateway.pipeline.work import Env, Step, Work
 from gateway.store import store
-from gateway.threading import ThreadDecision, candidate_tickets, decide
+from gateway.threading import ThreadDecision, bare_reply_subjects, candidate_tickets, decide
 from schema.bounded import fit
 from schema.models import InboxItem
 from schema.models.base import utcnow
@@ -76,12 +77,18 @@ def thread(work: Work, env: Env) -> Work:
         secret=env.settings.secret_key,
         recipients=list(dict.fromkeys(recipients)),
         extra_message_ids=[m for m in extra if m],
+        resolved_since=_reopen_since(env),
     )
     if verdict.kind in AUTOMATIC and decision.decision != "reply":
         what = verdict.kind.replace("_", "-")
         decision = ThreadDecision("ignore", f"{what}, no ticket to note it on")
     author, why = _author(work, env, decision)
     return replace(work, thread=decision, author=author, author_reason=why)
+
+
+def _reopen_since(env: Env) -> datetime:
+    """Resolved before this, a ticket no longer takes bare replies by subject."""
+    return env.now - timedelta(days=env.settings.reopen_window_days)
 
 
 def _author(work: Work, env: Env, decision: ThreadDecision) -> tuple[str, str]:
@@ -104,6 +111,7 @@ def prefetch(session: Session, works: Sequence[Work], settings: Settings) -> Non
     """Read at once what the parsed mails of a batch will look up (``gateway.lookups``)."""
     message_ids: list[str] = []
     ticket_ids: list[int] = []
+    subjects: list[str] = []
     for work in works:
         if work.parsed is None:
             continue
@@ -111,9 +119,13 @@ def prefetch(session: Session, works: Sequence[Work], settings: Settings) -> Non
         message_ids += [msg.message_id or "", *msg.in_reply_to, *msg.references]
         recipients = [*work.envelope_recipients, *(a.address for a in msg.recipients)]
         ticket_ids += candidate_tickets(msg, recipients, settings.secret_key)
+        subjects += bare_reply_subjects(msg)
     senders = [work.sender for work in works]
     index = lookups(session)
     index.prefetch(message_ids=message_ids, ticket_ids=ticket_ids, emails=senders)
+    if subjects:
+        since = utcnow() - timedelta(days=settings.reopen_window_days)
+        index.prefetch_subjects(subjects, since)
     index.prefetch_rates(senders, utcnow(), [w.item_id for w in works if w.item_id])
 
 

@@ -26,6 +26,8 @@ class Ticket(Base):
         Index("ix_tickets_status_queue", "status", "queue_id"),
         Index("ix_tickets_first_response_due", "first_response_due_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
+        # bare replies find their ticket by subject (gateway/threading.py)
+        Index("ix_tickets_subject", "subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,6 +60,24 @@ def test_explain_names_machine_mail_and_its_reason(gw: Ticketgw, tmp_path: Path)
         assert got["thread"]["decision"] == "ignore", name
 
 
+def test_explain_a_bare_reply_says_it_matched_the_subject(gw: Ticketgw, tmp_path: Path) -> None:
+    original = new_request(subject="Printer on fire")
+    assert_ok(gw("mail", "ingest", str(_write(tmp_path / "first.eml", original.as_bytes()))))
+    for sender, decision, reason in [
+        ("bob@example.org", "reply", "subject match from participant"),
+        ("eve@example.net", "new", "eve@example.net is not a participant"),
+    ]:
+        bare = reply(
+            "outlook", original, "Any news?", sender=sender, with_references=False,
+            subject="RE: Printer on fire",
+        )  # fmt: skip
+        path = _write(tmp_path / f"{sender}.eml", bare.as_bytes())
+        explained = json.loads(assert_ok(gw("mail", "explain", str(path), "--json")).stdout)
+        assert explained["thread"]["decision"] == decision
+        assert reason in explained["thread"]["reason"]
+        assert explained["thread"]["ticket"] == ("T-000001" if decision == "reply" else None)
+
+
 def test_ingest_eml_folder_maildir_and_mbox_in_order(gw: Ticketgw, tmp_path: Path) -> None:
     original = new_request(subject="Order 1")
     folder = tmp_path / "folder"
