@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from gateway.contacts import find_identity
 from gateway.lookups import lookups
+from gateway.mail.subjects import reply_variants
 from gateway.message import InboundMessage
-from gateway.subjects import reply_variants
 from gateway.tickets import follow_merges
 from gateway.tokens import ReplyToken, read_token, split_plus
 from schema.models import Ticket

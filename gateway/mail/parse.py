@@ -27,6 +27,7 @@ from gateway.mail.headers import (
 )
 from gateway.mail.html import html_to_text, sanitize_html
 from gateway.mail.parts import Leaf, payload_bytes, walk
+from gateway.mail.subjects import is_forward
 from gateway.message import Address, InboundMessage
 
 # An opening MIME delimiter line ("--boundary", not the closing "--boundary--").
@@ -83,18 +84,19 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
     sender = address_list(msg, "From", head.get("from"), hint, defects)
     if not sender:
         defects.append("no From address")
+    subject = collapse(decode_header_text(head.get("subject", ""), hint))
     message = InboundMessage(
         channel="email",
         sender=sender[0] if sender else Address(""),
         to=address_list(msg, "To", head.get("to"), hint, defects),
         cc=address_list(msg, "Cc", head.get("cc"), hint, defects),
         reply_to=address_list(msg, "Reply-To", head.get("reply-to"), hint, defects),
-        subject=collapse(decode_header_text(head.get("subject", ""), hint)),
+        subject=subject,
         date=parse_date(head.get("date")),
         message_id=message_id(head.get("message-id")),
         in_reply_to=message_ids(head.get("in-reply-to")),
         references=message_ids(head.get("references")),
-        text=quotes.visible_text(full_text, raw_html or None),
+        text=quotes.visible_text(full_text, raw_html or None, forwarded=is_forward(subject)),
         full_text=full_text,
         html=html,
         attachments=tuple(attachments),

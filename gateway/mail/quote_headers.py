@@ -7,7 +7,9 @@ at most a few hundred characters however large the mail is):
   to five lines (:func:`attribution_start`);
 * header blocks: Outlook's "From: / Sent: / To: / Subject:" in many languages
   (:func:`header_field`; the block logic lives with the line classifier);
-* forward and original-message separators (:func:`is_forward_separator`).
+* forward and original-message separators (:func:`is_forward_separator`,
+  :func:`is_original_separator`), and Zoho's dashed attribution
+  (:func:`is_fenced_attribution`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ _MAX_WINDOW = 600
 _WINDOW_LINES = 5
 
 _VERB = (
-    r"wrote|writes|schrieb|schreef|geschreven|a\s+écrit|escribió|escreveu|ha\s+scritto|"
-    r"napisał\(a\)|napisała|napisał|skrev|kirjoitti|написал\(а\)|написала|написал|пишет|"
-    r"写道|寫道|yazdı|írta|napsal|scrisse"
+    r"wrote|writes|schrieb|schreef|geschreven|geschrieben|a\s+écrit|escribió|escreveu|"
+    r"ha\s+scritto|napisał\(a\)|napisała|napisał|napisana|pisze|skrev|kirjoitti|"
+    r"написал\(а\)|написала|написал|пишет|пише|写道|寫道|yazdı|írta|napsal\(a\)|napsal|"
+    r"scrisse|a\s+scris|έγραψε|menulis|đã\s+viết|작성"
 )
-_OPENER = r"On|Am|Le|El|Op|Em|Il|Den|Dnia|W\s+dniu|På|Dne|在"
+_OPENER = r"On|Am|Le|El|Op|Em|Il|Den|Dnia|W\s+dniu|Wiadomość|På|Dne|Pe|Στις|Pada|Vào|在"
 
 # "On <date> <verb> <...>:" -- the opener and a date (any digit) make it safe to join a
 # few wrapped lines. Checked as separate parts: one regex with two lazy gaps backtracks
@@ -37,7 +40,8 @@ _VERB_FORM = re.compile(rf"[^\n]*?(?<!\w)(?:{_VERB})(?:\s+am\s[^\n]{{1,60}})?\s*
 # Gmail without a verb: "2017-02-05 13:29 GMT+02:00 Name <a@b.c>:", "26.06.2014, 14:41,
 # "Name" <a@b.c>:", "Thu, 26 Jun 2014 14:00:51 +0400 от Name <a@b.c>:", "2022年1月1日 ...".
 _DATE_START = re.compile(
-    r"(?:[^\W\d]{2,12}\.?,?\s+)?\d{1,4}(?:[./\-]\d{1,2}[./\-]\d{2,4}|\s+[^\W\d]{3,12}\.?,?\s+\d{4}|年)"
+    r"(?:[^\W\d]{2,12}\.?,?\s+)?\d{1,4}\.?(?:[./\-]\d{1,2}[./\-]\d{2,4}|\s+[^\W\d]{3,12}\.?,?\s+\d{4}|"
+    r"年|년)"
 )
 _ADDRESS_END = re.compile(r"@[^\s<>@]+>?\s*[:：]?$")
 _BARE_VERB_LINE = re.compile(rf"^[>\s]*(?:{_VERB})\s*[:：]$")
@@ -127,24 +131,28 @@ def _has_evidence(joined: str) -> bool:
 
 
 _FIELD_NAMES = {
-    "from": "from, von, de, van, da, od, från, fra, от, 发件人, 寄件者, 差出人, lähettäjä",
-    "date": "sent, date, gesendet, datum, envoyé, enviado, enviada, fecha, verzonden, data, "
-    "inviato, wysłano, wysłane, skickat, sendt, dato, отправлено, дата, 发送时间, 日期, "
-    "送信日時, 日付, lähetetty",
-    "to": "to, an, à, a, para, aan, do, till, til, кому, 收件人, 宛先, vastaanottaja",
-    "cc": "cc, kopia, kopi, копия, 抄送, dw",
+    "from": "from, von, de, van, da, od, från, fra, от, 发件人, 寄件者, 差出人, lähettäjä, "
+    "kimden, feladó, 보낸 사람, από, de la, від",
+    "date": "sent, date, gesendet, datum, envoyé, enviado, enviado el, enviada, enviada em, "
+    "fecha, verzonden, data, inviato, wysłano, wysłane, skickat, sendt, dato, отправлено, "
+    "дата, 发送时间, 日期, 寄件日期, 送信日時, 日付, lähetetty, odesláno, gönderildi, "
+    "gönderilme tarihi, elküldve, 보낸 날짜, στάλθηκε, trimis, надіслано",
+    "to": "to, an, à, a, para, aan, do, till, til, кому, 收件人, 收件者, 宛先, vastaanottaja, "
+    "komu, kime, címzett, 받는 사람, προς, către",
+    "cc": "cc, kopia, kopi, копия, копія, 抄送, 副本, dw, kopie, kopio, bilgi, "
+    "másolatot kap, 참조, κοιν.",
     "subject": "subject, betreff, objet, asunto, onderwerp, assunto, oggetto, temat, ämne, "
-    "emne, тема, 主题, 主旨, 件名, aihe",
+    "emne, тема, 主题, 主旨, 件名, aihe, předmět, konu, tárgy, 제목, θέμα, subiect",
     "reply-to": "reply-to, risposta, antwort an",
 }
 # Outlook-style header field names, lower-cased, mapped to what they mean.
 _FIELDS = {name: meaning for meaning, names in _FIELD_NAMES.items() for name in names.split(", ")}
-_FIELD_LINE = re.compile(r"\s*\*{0,2}([^\W\d][\w\- ]{0,14}?)\*{0,2}\s*[:：]")
+_FIELD_LINE = re.compile(r"\s*\*{0,2}([^\W\d][\w\-. ]{0,16}?)\*{0,2}\s*[:：]")
 
 
 def header_field(line: str) -> str | None:
     """The meaning of an unquoted ``Field: value`` header line ("from", "date", ...)."""
-    head = line[:24]
+    head = line[:26]
     if ":" not in head and "：" not in head:
         return None
     match = _FIELD_LINE.match(line)
@@ -153,26 +161,74 @@ def header_field(line: str) -> str | None:
     return _FIELDS.get(match.group(1).strip().lower())
 
 
-_FORWARD_PHRASES = frozenset(
+# What a client writes above a quoted mail it *answers* (Outlook, Thunderbird, Proton)...
+_ORIGINAL_PHRASES = frozenset(
     {
-        "original message", "forwarded message", "begin forwarded message",
-        "ursprüngliche nachricht", "original-nachricht", "weitergeleitete nachricht",
-        "anfang der weitergeleiteten nachricht", "message d'origine", "message original",
-        "message transféré", "début du message réexpédié", "début du message transféré",
-        "mensaje original", "mensaje reenviado", "comienzo del mensaje reenviado",
-        "oorspronkelijk bericht", "origineel bericht", "doorgestuurd bericht",
-        "begin doorgestuurd bericht", "mensagem original", "mensagem encaminhada",
-        "início da mensagem reencaminhada", "messaggio originale", "messaggio inoltrato",
-        "inizio messaggio inoltrato", "wiadomość oryginalna", "oryginalna wiadomość",
-        "przekazana wiadomość", "ursprungligt meddelande", "vidarebefordrat meddelande",
-        "opprinnelig melding", "videresendt melding", "oprindelig meddelelse",
-        "videresendt meddelelse", "исходное сообщение", "пересылаемое сообщение",
-        "原始邮件", "转发的邮件", "原始郵件", "轉寄的郵件", "元のメッセージ", "転送メッセージ",
+        "original message", "ursprüngliche nachricht", "original-nachricht",
+        "message d'origine", "message original", "mensaje original", "oorspronkelijk bericht",
+        "origineel bericht", "mensagem original", "messaggio originale",
+        "wiadomość oryginalna", "oryginalna wiadomość", "ursprungligt meddelande",
+        "opprinnelig melding", "oprindelig meddelelse", "alkuperäinen viesti",
+        "původní zpráva", "исходное сообщение", "原始邮件", "原始郵件", "元のメッセージ",
     }
 )  # fmt: skip
+# ...and above a mail it *passes on*: the forwarded mail is what the sender means to show.
+_FORWARD_PHRASES = frozenset(
+    {
+        "forwarded message", "begin forwarded message", "weitergeleitete nachricht",
+        "anfang der weitergeleiteten nachricht", "message transféré",
+        "début du message réexpédié", "début du message transféré", "mensaje reenviado",
+        "comienzo del mensaje reenviado", "doorgestuurd bericht", "begin doorgestuurd bericht",
+        "mensagem encaminhada", "início da mensagem reencaminhada", "messaggio inoltrato",
+        "inizio messaggio inoltrato", "przekazana wiadomość", "vidarebefordrat meddelande",
+        "videresendt melding", "videresendt meddelelse", "пересылаемое сообщение",
+        "转发的邮件", "轉寄的郵件", "転送メッセージ",
+    }
+)  # fmt: skip
+# Dashes as clients draw them: ASCII, and the Unicode hyphens and dashes Proton Mail used.
+DASHES = "-‐‑‒–—―─"
+
+
+def _separator_core(line: str) -> str:
+    return line.strip().strip(DASHES + "_*=~ >").rstrip(":： ").strip(DASHES + "_* ").lower()
 
 
 def is_forward_separator(line: str) -> bool:
-    """``-----Original Message-----``, ``Begin forwarded message:`` and their translations."""
-    core = line.strip().strip("-_*=~ >").rstrip(":： ").strip("-_* ").lower()
+    """``---------- Forwarded message ---------``, ``Begin forwarded message:`` and their
+    translations: a mail passed on, shown in full when nothing was written above it."""
+    core = _separator_core(line)
     return 0 < len(core) <= 40 and core in _FORWARD_PHRASES
+
+
+def is_original_separator(line: str) -> bool:
+    """``-----Original Message-----`` and its translations: the mail being answered."""
+    core = _separator_core(line)
+    return 0 < len(core) <= 40 and core in _ORIGINAL_PHRASES
+
+
+_FENCED = re.compile(r"[-=]{3,}\s*(.{10,300}?)\s*[-=]*")
+# Yahoo writes the time with seconds and a zone: "..., 09:12:00 AM GMT+2, Dana <...> wrote:"
+_SECONDS_AND_ZONE = re.compile(
+    r"\d{1,2}:\d{2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?\s+(?:GMT|UTC)?[+-]?[A-Z0-9]{2,5}\b"
+)
+
+
+def is_fenced_attribution(line: str) -> bool:
+    """Zoho's ``---- On <date> <name> <address> wrote ----`` (its dashes or its verb may
+    wrap to the next line)."""
+    found = _FENCED.fullmatch(line.strip())
+    if found is None:
+        return False
+    inner = found.group(1)
+    has_verb = _VERB_WORD.search(inner) is not None
+    opener = _OPENER_START.match(inner) is not None and any(ch.isdigit() for ch in inner)
+    return (opener and ("@" in inner or has_verb)) or ("@" in inner and has_verb)
+
+
+def introduces_unquoted_mail(attribution: str) -> bool:
+    """An attribution only a client writes above a mail it quotes without ``>``: Zoho's
+    dashed one, or Yahoo's with seconds and a time zone."""
+    return is_fenced_attribution(attribution) or (
+        _SECONDS_AND_ZONE.search(attribution) is not None
+        and _VERB_WORD.search(attribution) is not None
+    )

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 
 from gateway.mail.quote_headers import (
+    DASHES,
     attribution_start,
     could_end_attribution,
     ends_with_bare_verb,
     header_field,
+    is_fenced_attribution,
     is_forward_separator,
+    is_original_separator,
 )
 from gateway.mail.signatures import (
     is_device_footer,
@@ -23,18 +26,19 @@ from gateway.mail.signatures import (
     is_underscore_rule,
 )
 
-EMPTY, TEXT, QUOTE, ATTRIBUTION, FIELDS, FORWARD, DELIMITER, UNDERSCORES, RULE, FOOTER = (
-    "etqafwdurs"
-)
+(EMPTY, TEXT, QUOTE, ATTRIBUTION, FIELDS, FORWARD, ORIGINAL, DELIMITER, UNDERSCORES, RULE,
+ FOOTER) = "etqafwodurs"  # fmt: skip
 
 # "Richard> text" and "C>" quoting from old usenet readers.
 _NAMED_QUOTE = re.compile(r"[A-Z][A-Za-z]{0,11}>")
-_RULE_START = frozenset("-_=*~+#—ᐧ")
+_RULE_START = frozenset("-_=*~+#—ᐧ" + DASHES)
 
 
 def _line_kind(stripped: str) -> str:
     if not stripped:
         return EMPTY
+    if stripped[0] == "\\" and len(stripped) > 1 and stripped[1] in _RULE_START:
+        stripped = stripped[1:]  # html2text escapes a leading "-", "#", "+" or "*"
     first = stripped[0]
     if first == ">" or (first == "|" and (stripped == "|" or not stripped.endswith("|"))):
         return QUOTE
@@ -48,8 +52,13 @@ def _line_kind(stripped: str) -> str:
             return UNDERSCORES
         if is_rule(stripped):
             return RULE
-    if (first in _RULE_START or stripped[-1] in ":：") and is_forward_separator(stripped):
-        return FORWARD
+    if first in _RULE_START or stripped[-1] in ":：":
+        if is_forward_separator(stripped):
+            return FORWARD
+        if is_original_separator(stripped):
+            return ORIGINAL
+    if first in "-=" and is_fenced_attribution(stripped):
+        return ATTRIBUTION
     if is_device_footer(stripped):
         return FOOTER
     return TEXT
@@ -83,7 +92,8 @@ def _mark_header_blocks(lines: list[str], kinds: list[str]) -> None:
     """Mark runs of "From: / Sent: / To: / Subject:" lines as FIELDS.
 
     A block needs a sender field and three different fields; up to two unlabelled lines
-    between fields are the wrapped tail of a long To: or Cc:.
+    between fields are the wrapped tail of a long To: or Cc:, and single blank lines between
+    fields are how HTML-to-text conversion renders Word's one paragraph per field.
     """
     i, n = 0, len(lines)
     while i < n:
@@ -93,7 +103,12 @@ def _mark_header_blocks(lines: list[str], kinds: list[str]) -> None:
         seen: set[str] = set()
         last = j = i
         loose = 0
-        while j < n and kinds[j] == TEXT:
+        while j < n and kinds[j] in (TEXT, EMPTY):
+            if kinds[j] == EMPTY:
+                if kinds[j - 1] == EMPTY:
+                    break
+                j += 1
+                continue
             field = header_field(lines[j])
             if field is not None:
                 seen.add(field)

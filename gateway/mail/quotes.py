@@ -4,16 +4,18 @@ Layers, first match wins:
 
 1. our own marker (:data:`REPLY_MARKER`), which every notification we send carries;
 2. the HTML structure, when there is an HTML part (:mod:`gateway.mail.quote_html`);
-3. multilingual plain-text rules (:mod:`gateway.mail.quote_trim`);
-4. the whole text, when the rules leave nothing: losing what a customer wrote is worse
-   than showing a quote.
+3. multilingual plain-text rules (:mod:`gateway.mail.quote_trim`, the client formats in
+   :mod:`gateway.mail.quote_headers`);
+4. nothing, when the mail is only the quote of the mail it answers (sent without a word
+   typed); the whole text, when the rules can tell nothing apart: losing what a customer
+   wrote is worse than showing a quote. The full text is always kept beside it.
 """
 
 from __future__ import annotations
 
 from gateway.mail.quote_headers import attribution_start
 from gateway.mail.quote_html import html_to_text
-from gateway.mail.quote_trim import new_lines
+from gateway.mail.quote_trim import Trimmed, trim
 
 __all__ = ["REPLY_MARKER", "visible_text"]
 
@@ -24,31 +26,45 @@ REPLY_MARKER = "##- Please type your reply above this line -##"
 _MARKER_CORE = "please type your reply above this line"
 
 
-def visible_text(text: str, html: str | None = None) -> str:
+def visible_text(text: str, html: str | None = None, *, forwarded: bool = False) -> str:
     """Return the new part of a reply: quoted history and signature removed.
 
     ``text`` is the plain-text body (possibly html2text output of an HTML-only mail);
-    ``html`` is the raw HTML alternative, if any. Never returns an empty string for a body
-    that has any non-blank character.
+    ``html`` is the raw HTML alternative, if any; ``forwarded`` says the subject marks a
+    forward (the mail below a header block is then shown). Returns "" only for a reply
+    that is nothing but the quote of the mail it answers, and for a blank body.
     """
     if html:
-        from_html = _strip(html_to_text(html))
-        if from_html:
-            return from_html
-    return _strip(text) or text.strip()
+        from_html = _strip(html_to_text(html), forwarded)
+        if from_html.lines or from_html.only_history:
+            return _joined(from_html)
+    from_text = _strip(text, forwarded)
+    if from_text.lines or from_text.only_history:
+        return _joined(from_text)
+    return text.strip()
 
 
-def _strip(text: str) -> str:
+def _joined(trimmed: Trimmed) -> str:
+    return "\n".join(trimmed.lines).strip()
+
+
+def _strip(text: str, forwarded: bool) -> Trimmed:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = _cut_at_marker(lines)
-    return "\n".join(new_lines(lines)).strip()
+    above = _cut_at_marker(lines)
+    if above is not None and not any(line.strip(" >") for line in above):
+        return Trimmed([], True)  # only our notification, quoted back
+    found = trim(lines if above is None else above, forwarded=forwarded)
+    if not "\n".join(found.lines).strip() and not found.only_history:
+        return Trimmed([], False)
+    return found
 
 
-def _cut_at_marker(lines: list[str]) -> list[str]:
-    """Everything above our marker line, minus the client's attribution right above it."""
+def _cut_at_marker(lines: list[str]) -> list[str] | None:
+    """Everything above our marker line, minus the client's attribution right above it;
+    ``None`` when the marker is not there."""
     index = next((i for i, line in enumerate(lines) if _MARKER_CORE in line.lower()), None)
     if index is None:
-        return lines
+        return None
     above = index - 1
     while above >= 0 and not lines[above].strip(" >"):
         above -= 1

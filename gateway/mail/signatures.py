@@ -41,11 +41,14 @@ def is_rule(line: str) -> bool:
 _URL = re.compile(r"<?\(?https?://\S*|\[([^\]]*)\]\([^)]*\)")
 _SENT_VERB = (
     r"sent|envoyé|envoye|enviado|enviada|inviato|verzonden|verstuurd|sendt|skickat|"
-    r"wysłane|wysłano|отправлено|gesendet"
+    r"wysłane|wysłano|отправлено|gesendet|odesláno|lähetetty"
 )
 _DEVICE_FOOTER = re.compile(
     rf"(?:{_SENT_VERB})\s+(?:from|with|via|using|by|de|depuis|desde|do|da|dal|met|vanaf|van|"
-    r"fra|från|med|z|с|von)\b.{0,50}"
+    r"fra|från|med|z|с|из|von|mit)\b.{0,80}"
+    r"|lähetetty\s+\S.{0,40}"  # fi: "Lähetetty iPhonesta" (the case ending is the "from")
+    r"|\S.{0,40}\s+gönderildi"  # tr: "iPhone'umdan gönderildi"
+    r"|\S.{0,40}에서\s*보냈습니다"  # ko: "... 스마트폰에서 보냈습니다"
     r"|(?:\w+\s+)?from\s+(?:my\s+|a\s+)?\w+(?:\s+\w+)?"
     r"|von\s+meinem\s.{1,40}\sgesendet"
     r"|diese\s+nachricht\s+wurde\s+von\s+meinem\s.{1,60}\sgesendet"
@@ -54,7 +57,7 @@ _DEVICE_FOOTER = re.compile(
     r"|\S{1,20}から送信"
 )
 _DEVICE_WORD = re.compile(
-    r"iphone|ipad|ipod|android|mobile|phone|cell|device|galaxy|blackberry|samsung|htc|nokia|"
+    r"iphon|ipad|ipod|android|mobile|phone|cell|device|galaxy|blackberry|samsung|htc|nokia|"
     r"windows|outlook|mail|mailbox|airmail|sparrow|yahoo|k-9|tablet|handy|mobilgerät|"
     r"smartphone|pc|my\s|mon\s|mi\s|meu\s|mijn\s|min\s|mój\s|моего\s|我的"
 )
@@ -62,9 +65,12 @@ _DEVICE_WORD = re.compile(
 # tests, because an alternation regex tries every word at every position.)
 _HINTS = (
     "sent", "from", "envoy", "envia", "inviat", "verzon", "verstuur", "sendt", "skick", "wysła",
-    "отправ", "gesendet", "outlook", "我的", "から送信",
+    "отправ", "gesendet", "outlook", "我的", "から送信", "odeslán", "lähetetty", "gönderildi",
+    "보냈습니다",
 )  # fmt: skip
 _EXCUSE = re.compile(r"excuse|typo|brevity|kurz|fautes|errores")
+# "Sent via the Samsung Galaxy S21 5G, an AT&T 5G smartphone": a clause naming the device.
+_DEVICE_CLAUSE = re.compile(r",\s+an?\s+.{0,40}(?:smartphone|phone|device|tablet)$")
 
 
 def is_device_footer(line: str) -> bool:
@@ -84,6 +90,6 @@ def is_device_footer(line: str) -> bool:
         return False
     if _DEVICE_FOOTER.fullmatch(core.rstrip(". ")) is None:
         return False
-    if "," in core and not _EXCUSE.search(core):
+    if "," in core and not (_EXCUSE.search(core) or _DEVICE_CLAUSE.search(core.rstrip(". "))):
         return False
     return _DEVICE_WORD.search(core) is not None

@@ -78,6 +78,16 @@ def test_explain_a_bare_reply_says_it_matched_the_subject(gw: Ticketgw, tmp_path
         assert explained["thread"]["ticket"] == ("T-000001" if decision == "reply" else None)
 
 
+def test_explain_a_reply_that_is_only_a_quote(gw: Ticketgw, tmp_path: Path) -> None:
+    original = new_request()
+    quote_only = reply("outlook", original, "")
+    path = _write(tmp_path / "quote.eml", quote_only.as_bytes())
+    explained = json.loads(assert_ok(gw("mail", "explain", str(path), "--json")).stdout)
+    assert explained["text"] == ""
+    assert "From: Support <support@example.com>" in explained["full_text"]
+    assert "My printer is on fire." in explained["full_text"]
+
+
 def test_ingest_eml_folder_maildir_and_mbox_in_order(gw: Ticketgw, tmp_path: Path) -> None:
     original = new_request(subject="Order 1")
     folder = tmp_path / "folder"

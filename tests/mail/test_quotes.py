@@ -271,19 +271,42 @@ def test_dashes_inside_a_code_block_are_not_a_signature() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("> only a quote\n> nothing else\n", "> only a quote\n> nothing else"),
-        (
-            "On Mon, 3 Jun 2024 at 09:12, Dana <dana@example.com> wrote:\n> Hi\n",
-            "On Mon, 3 Jun 2024 at 09:12, Dana <dana@example.com> wrote:\n> Hi",
-        ),
         ("Sent from my iPhone\n", "Sent from my iPhone"),
         ("-- \nKim Example\n", "Kim Example"),
         ("   \n\t\n", ""),
+        (
+            "---------- Forwarded message ---------\nFrom: Kim <kim@example.org>\n"
+            "Date: Mon, 3 Jun 2024\nSubject: Router\n\n> It is red.\n",
+            "---------- Forwarded message ---------\nFrom: Kim <kim@example.org>\n"
+            "Date: Mon, 3 Jun 2024\nSubject: Router\n\n> It is red.",
+        ),
+        ("Here is the log from 3 June:\n> error 1\n> error 2\n", "Here is the log from 3 June:"),
     ],
 )
-def test_never_empty_for_a_non_empty_body(body: str, expected: str) -> None:
-    """With nothing recognisably new, the whole body shows rather than nothing."""
+def test_never_empty_when_the_sender_may_have_written_it(body: str, expected: str) -> None:
+    """With nothing recognisably new that is not a quote, the whole body shows."""
     assert visible_text(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "> only a quote\n> nothing else\n",
+        "On Mon, 3 Jun 2024 at 09:12, Dana <dana@example.com> wrote:\n> Hi\n",
+        "-----Original Message-----\nFrom: Dana\nSent: Monday\nTo: Kim\n\nOld.\n",
+        f"On Mon, 3 Jun 2024 at 09:12, Support <help@example.com> wrote:\n{_quoted(NOTIFICATION)}",
+        NOTIFICATION,
+    ],
+    ids=["quote", "attribution", "outlook", "our-notification-quoted", "our-notification"],
+)
+def test_a_reply_that_is_only_a_quote_shows_nothing(body: str) -> None:
+    """Sent without a word typed: nothing is new (the full text keeps it all)."""
+    assert visible_text(body) == ""
+
+
+def test_a_forward_subject_shows_the_mail_below_a_header_block() -> None:
+    body = "-----Original Message-----\nFrom: Dana\nSent: Monday\nTo: Kim\n\nThe invoice.\n"
+    assert visible_text(body, forwarded=True) == "The invoice."
 
 
 def test_windows_and_old_mac_line_endings() -> None:
@@ -387,9 +410,17 @@ def test_yahoo_html() -> None:
     assert _both(html) == "Sure, go ahead."
 
 
-def test_html_that_is_all_quote_falls_back_to_the_text() -> None:
-    html = "<blockquote type='cite'>Forwarded without comment: the light is red.</blockquote>"
-    assert _both(html) == "> Forwarded without comment: the light is red."
+def test_html_that_is_all_quote_shows_nothing() -> None:
+    html = "<blockquote type='cite'>The light is red.</blockquote>"
+    assert _both(html) == ""
+
+
+def test_html_forward_without_comment_shows_the_forwarded_mail() -> None:
+    html = (
+        "<div>Begin forwarded message:</div><blockquote type='cite'><div>From: Kim</div>"
+        "<div>The light is red.</div></blockquote>"
+    )
+    assert "The light is red." in _both(html)
 
 
 def test_html_scripts_styles_and_entities() -> None:
