@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from gateway import tickets
 from gateway.audit import ADMIN
-from gateway.inbound.process import ingest_batch
+from gateway.pipeline.batch import ingest_batch
 from gateway.runtime import Runtime
 from schema.models import Ticket
 from tests.conftest import Ingest
