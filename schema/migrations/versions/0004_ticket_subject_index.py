@@ -1,7 +1,7 @@
 """an index on tickets.subject, for bare replies
 
-Revision ID: 0003_ticket_subject_index
-Revises: 0002
+Revision ID: 0004_ticket_subject_index
+Revises: 0003_sms_media
 Create Date: 2026-12-06 01:00:00
 
 A reply without In-Reply-To/References threads by its subject (gateway/threading.py):
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0003_ticket_subject_index"
-down_revision = "0002"
+revision = "0004_ticket_subject_index"
+down_revision = "0003_sms_media"
 branch_labels = None
 depends_on = None
 
