@@ -21,7 +21,7 @@ from gateway import events
 from gateway.config import Settings
 from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
 from gateway.lookups import lookups
-from gateway.outbox import Recipient, enqueue_email, enqueue_sms
+from gateway.outbox import AUTO_GENERATED, AUTO_REPLIED, Recipient, enqueue_email, enqueue_sms
 from gateway.template_vars import ticket_vars
 from schema.models import Agent, Message, OutboxItem, Ticket
 from schema.models.base import utcnow
@@ -84,7 +84,7 @@ def _on_message(session: Session, settings: Settings, ticket: Ticket, event: Mes
     elif message.author_kind == "agent":
         author = session.get(Agent, message.author_agent_id) if message.author_agent_id else None
         rows += _to_customer(
-            session, settings, ticket, "agent_reply", message, agent=author, automatic=False
+            session, settings, ticket, "agent_reply", message, agent=author, auto_submitted=None
         )
     return rows
 
@@ -123,6 +123,7 @@ def _on_command_failed(
         template="command_error",
         vars=vars,
         key=f"command_error:{event.message_id}",
+        auto_submitted=AUTO_REPLIED,  # it answers the agent's own mail
     )
     return int(row)
 
@@ -179,7 +180,9 @@ def _ack(session: Session, settings: Settings, ticket: Ticket, message: Message)
     index = lookups(session)
     if index.recent_notifications(recipient.address, template, utcnow()) >= ACKS_PER_HOUR:
         return 0
-    written = _to_customer(session, settings, ticket, template, message)
+    written = _to_customer(
+        session, settings, ticket, template, message, auto_submitted=AUTO_REPLIED
+    )
     if written:
         index.add_notification(recipient.address, template)
     return written
@@ -193,7 +196,7 @@ def _to_customer(
     message: Message | None,
     *,
     agent: Agent | None = None,
-    automatic: bool = True,
+    auto_submitted: str | None = AUTO_GENERATED,
     key: str | None = None,
     status: tuple[str, str] | None = None,
 ) -> int:
@@ -225,7 +228,7 @@ def _to_customer(
             template=template,
             vars=vars,
             key=key,
-            automatic=automatic,
+            auto_submitted=auto_submitted,
         )
     return int(row)
 

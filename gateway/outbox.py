@@ -28,6 +28,10 @@ from schema.models import Agent, Contact, KnownMessageId, OutboxItem, Ticket
 from schema.models.base import utcnow
 
 LOOP_MARKER = "ticket-gateway"
+# RFC 3834: "auto-replied" only for a mail that answers the recipient's own mail (the
+# acknowledgement, a command error); every other automatic notification is "auto-generated".
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
 _MAX_REFERENCES = 20
 
 
@@ -71,9 +75,12 @@ def enqueue_email(
     template: str,
     vars: Mapping[str, Any],
     key: str,
-    automatic: bool = True,
+    auto_submitted: str | None = AUTO_GENERATED,
 ) -> bool:
-    """Add one email notification; ``False`` when ``key`` was already used."""
+    """Add one email notification; ``False`` when ``key`` was already used.
+
+    ``auto_submitted`` is the ``Auto-Submitted`` value, ``None`` for a human's words.
+    """
     support = reply_address(ticket.queue, settings.support_address[0])
     message_id = new_message_id(ticket, settings.message_id_domain)
     token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
@@ -86,8 +93,8 @@ def enqueue_email(
     if thread:
         headers["In-Reply-To"] = f"<{thread[-1]}>"
         headers["References"] = " ".join(f"<{i}>" for i in thread)
-    if automatic:
-        headers["Auto-Submitted"] = "auto-replied"
+    if auto_submitted is not None:
+        headers["Auto-Submitted"] = auto_submitted
     name = "Support" if ticket.queue.name == "default" else f"{ticket.queue.name} support"
     context = {"vars": dict(vars), "headers": headers, "from": f"{name} <{support}>"}
     if not _insert(session, "email", recipient, template, context, ticket, message_id, key):

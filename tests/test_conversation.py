@@ -93,6 +93,8 @@ def test_customer_agent_conversation(live: tuple[Gateway, Recorder, Runtime]) ->
 
     notice = _received(recorder, "ann@support.test", "Printer on fire")
     assert "It is smoking. Help!" in notice.get_body(("plain",)).get_content()
+    # RFC 3834: only the ack answers the recipient's own mail; a notification does not.
+    assert notice["Auto-Submitted"] == "auto-generated"
 
     # The customer answers the acknowledgement from their mail client.
     _send(gateway, _answer(ack, "Bob Jones <bob@example.org>", "It stopped smoking now."))
@@ -111,6 +113,7 @@ def test_customer_agent_conversation(live: tuple[Gateway, Recorder, Runtime]) ->
 
     resolved = _received(recorder, "bob@example.org", "Printer on fire", saying="marked")
     assert "reply" in resolved.get_body(("plain",)).get_content().lower()
+    assert resolved["Auto-Submitted"] == "auto-generated"
     assert len([m for m in recorder.messages if "bob@example.org" in str(m["To"])]) == 3
     with runtime.sessions() as s:
         ticket = tickets.get_ticket(s, "T-000001")

@@ -86,7 +86,7 @@ def follow_up(
             template="agent_reply",
             vars=variables,
             key=keys["rest"],
-            automatic=False,
+            auto_submitted=None,  # the agent's own words
         )
     agent = author if author is not None and author.active else ticket.assignee
     if agent is not None and keys["notice"] not in taken:

@@ -151,6 +151,7 @@ def test_bad_command_relays_nothing_and_tells_the_agent(runtime: Runtime, ingest
     [error] = _rows(runtime, template="command_error")
     assert error.recipient == "ann@support.test"
     assert "#frobnicate" in error.context["vars"]["error"]["command"]
+    assert error.context["headers"]["Auto-Submitted"] == "auto-replied", "answers her mail"
 
 
 def test_command_not_allowed_rolls_back_every_command(runtime: Runtime, ingest: Ingest) -> None:
