@@ -11,13 +11,14 @@ from gateway.logs import setup_logging
 
 
 @click.command()
-def serve() -> None:
+@click.option("--verbose", is_flag=True, help="Also log every SMTP command the listener receives.")
+def serve(verbose: bool) -> None:
     """Receive mail (SMTP) and SMS (Twilio webhooks over HTTP) until stopped (Ctrl-C, SIGTERM).
 
     Migrates the database first. What was accepted before a crash is processed on the next
     start.
     """
-    setup_logging()
+    setup_logging(verbose=verbose)
     rt = runtime(migrate=True)
 
     def started(gateway: Gateway) -> None:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -35,14 +35,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``ticketgw serve`` as its own process, returned once its SMTP port accepts."""
+def start_serve(
+    env: dict[str, str], *args: str, stderr: IO[bytes] | int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """``ticketgw serve ARGS`` as its own process, returned once its SMTP port accepts."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "admin_cli.main", "serve"],
+        [sys.executable, "-m", "admin_cli.main", "serve", *args],
         env={**os.environ, **env},
         cwd=_REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     port = int(env["TICKETGW_SMTP_LISTEN"].rpartition(":")[2])
 
