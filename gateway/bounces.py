@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -25,12 +26,22 @@ def record(session: Session, report: BounceReport, now: datetime) -> None:
             .where(OutboxItem.email_message_id == report.original_message_id)
             .values(delivery_status=status, last_error=detail)
         )
-    if not report.permanent or not report.recipients:
+    if report.permanent:
+        mark_bouncing(session, report.recipients, now)
+
+
+def mark_bouncing(session: Session, addresses: Collection[str], now: datetime) -> None:
+    """Mark these email addresses bouncing (from ``now``, unless they already were).
+
+    A bouncing address gets no more automatic mail (``gateway.notify``). Called for a DSN's
+    permanent failures and for a relay's permanent refusal of a recipient at RCPT.
+    """
+    if not addresses:
         return
     identities = session.scalars(
         select(ContactIdentity).where(
             ContactIdentity.kind == "email",
-            ContactIdentity.value.in_(report.recipients),
+            ContactIdentity.value.in_([a.lower() for a in addresses]),
             ContactIdentity.bouncing_since.is_(None),
         )
     )

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import Session
 
+from gateway import bounces
 from schema.models import OutboxItem
 from schema.models.base import utcnow
 
@@ -80,6 +81,7 @@ class Outcome:
     provider_id: str | None
     next_attempt_at: datetime | None
     sent_at: datetime | None
+    bounced: str | None = None  # the address the provider refused for good, if it did
 
     @property
     def retry_due(self) -> datetime | None:
@@ -105,9 +107,13 @@ def sent(row: OutboxItem, provider_id: str, now: datetime) -> Outcome:
     return _outcome(row, "sent", provider_id=provider_id, sent_at=now)
 
 
-def failed(row: OutboxItem, reason: str) -> Outcome:
-    """A permanent failure: parked as ``failed`` with its reason, for ``outbox retry``."""
-    return _outcome(row, "failed", last_error=reason)
+def failed(row: OutboxItem, reason: str, bounced: str | None = None) -> Outcome:
+    """A permanent failure: parked as ``failed`` with its reason, for ``outbox retry``.
+
+    ``bounced`` is the address the provider refused for good: the row's delivery status
+    becomes ``bounced`` and the address is marked bouncing, as a DSN would do.
+    """
+    return _outcome(row, "failed", last_error=reason, bounced=bounced)
 
 
 def retry(
@@ -141,13 +147,19 @@ _RECORD = (
         provider_id=bindparam("b_provider_id"),
         next_attempt_at=bindparam("b_next_attempt_at"),
         sent_at=bindparam("b_sent_at"),
+        delivery_status=func.coalesce(
+            bindparam("b_delivery_status"), OutboxItem.__table__.c.delivery_status
+        ),
         updated_at=bindparam("b_now"),
     )
 )
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
-    """Write ``outcomes`` with one executemany UPDATE (pipelined by psycopg)."""
+    """Write ``outcomes`` with one executemany UPDATE (pipelined by psycopg).
+
+    Addresses refused for good are marked bouncing in the same transaction.
+    """
     if not outcomes:
         return
     now = utcnow()
@@ -161,8 +173,10 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
             "b_provider_id": o.provider_id,
             "b_next_attempt_at": o.next_attempt_at,
             "b_sent_at": o.sent_at,
+            "b_delivery_status": "bounced" if o.bounced else None,
             "b_now": now,
         }
         for o in outcomes
     ]
     session.execute(_RECORD, params)
+    bounces.mark_bouncing(session, [o.bounced for o in outcomes if o.bounced], now)

@@ -38,7 +38,12 @@ from schema.models import OutboxItem
 from schema.models.base import utcnow
 from workers import claim
 from workers.relay import enqueue_once, row_version
-from workers.transports.base import PermanentFailure, TemporaryFailure, Unreachable
+from workers.transports.base import (
+    AddressRefused,
+    PermanentFailure,
+    TemporaryFailure,
+    Unreachable,
+)
 
 if TYPE_CHECKING:
     import dramatiq
@@ -83,7 +88,8 @@ def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[claim.
         return claim.sent(row, sender(ctx, row), utcnow()), False
     except PermanentFailure as exc:
         log.warning("outbox %d failed: %s", row.id, exc)
-        return claim.failed(row, str(exc)), False
+        bounced = exc.address if isinstance(exc, AddressRefused) else None
+        return claim.failed(row, str(exc), bounced), False
     except Exception as exc:
         # Temporary failures, and surprises: both get the backoff road, ending in `dead`.
         if not isinstance(exc, TemporaryFailure):

@@ -23,7 +23,7 @@ from gateway.runtime import Runtime, open_runtime
 from workers.claim import Backoff
 from workers.recorder import OutcomeRecorder
 from workers.transports.base import NotConfigured
-from workers.transports.smtp import SmtpTransport
+from workers.transports.smtp import Reuse, SmtpTransport
 from workers.transports.twilio import TwilioTransport
 
 NO_RELAY = "no SMTP relay configured: set TICKETGW_SMTP_RELAY"
@@ -38,6 +38,7 @@ class DeliveryOptions:
     lease: float = 300.0  # a row `sending` for longer than this lost its worker
     sweep_every: float = 30.0  # seconds between outbox sweeps
     send_timeout: float = 30.0  # socket timeout towards providers; must stay below `lease`
+    relay_reuse: Reuse = field(default_factory=Reuse)  # when an SMTP connection is recycled
 
 
 class LogContextFilter(logging.Filter):
@@ -91,6 +92,7 @@ class DeliveryContext(Middleware):
                     password=self.settings.smtp_relay_password,
                     starttls=self.settings.smtp_relay_starttls,
                     timeout=self.options.send_timeout,
+                    reuse=self.options.relay_reuse,
                 )
             return self._smtp
 

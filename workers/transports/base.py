@@ -38,6 +38,18 @@ class PermanentFailure(DeliveryError):
     """Trying again cannot help: 5xx replies, invalid numbers, broken templates."""
 
 
+class AddressRefused(PermanentFailure):
+    """The provider refused the recipient's address for good: a bounce, like a DSN's.
+
+    The address is marked bouncing (``gateway.bounces``), so that no further automatic mail
+    is written to it.
+    """
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(reason)
+        self.address = address
+
+
 class NotConfigured(PermanentFailure):
     """The channel has no provider configured; the message names the setting to set."""
 
