@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.config import Settings
 from schema.models import OutboxItem
 from schema.models.base import utcnow
+from workers.folding import FoldedText
 from workers.headers import OUTGOING
 from workers.render import TemplateError, render_email
 from workers.transports.base import PermanentFailure
@@ -43,7 +44,7 @@ def build_email(row: OutboxItem, settings: Settings) -> EmailMessage:
         msg = EmailMessage(policy=OUTGOING)
         msg["From"] = context["from"]
         msg["To"] = row.recipient
-        msg["Subject"] = rendered.subject
+        msg["Subject"] = FoldedText("Subject", rendered.subject)  # the stdlib's loses spaces
         msg["Date"] = format_datetime(utcnow())
         headers: dict[str, str] = context.get("headers") or {}
         if "Message-ID" not in headers and row.email_message_id:
