@@ -8,6 +8,7 @@ length in SMS segments, derived by rendering it as the worker does; ``null`` for
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -17,11 +18,14 @@ from sqlalchemy.orm import Session
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, print_json, print_table, stdout
 from gateway.config import Settings
+from gateway.sla.durations import format_duration, parse_duration
 from gateway.sms import overflow
 from schema.models import OutboxItem
+from schema.models.base import utcnow
 from schema.models.outbox import OUTBOX_STATUSES
 from workers import outbox_ops
 from workers.broker import setup_broker
+from workers.deliver_now import deliver_now
 from workers.relay import relay_pending
 from workers.send_email import build_email
 from workers.send_sms import BuiltSms, build_sms
@@ -156,33 +160,99 @@ def show(row_id: int, as_json: bool) -> None:
         console.print("\n" + record["preview"], markup=False)
 
 
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @outbox.command("retry")
 @click.argument("row_id", metavar="ID", type=int, required=False)
-@click.option("--all-dead", is_flag=True, help="Retry every dead row.")
-def retry(row_id: int | None, all_dead: bool) -> None:
-    """Send a failed or dead row again, with a fresh attempt budget.
+@click.option("--status", type=click.Choice(outbox_ops.RETRYABLE), help="Retry every row in it.")
+@click.option(
+    "--since",
+    metavar="DURATION",
+    callback=_duration,
+    help="With --status: only rows that ended so within DURATION (30m, 2h, 1d).",
+)
+@click.option("--to", metavar="ADDRESS", help="With --status: only rows to ADDRESS.")
+@click.option("--all-dead", is_flag=True, help="Retry every dead row: --status dead --yes.")
+@click.option("--yes", is_flag=True, help="Do not ask before retrying many rows.")
+def retry(
+    row_id: int | None,
+    status: str | None,
+    since: timedelta | None,
+    to: str | None,
+    all_dead: bool,
+    yes: bool,
+) -> None:
+    """Send failed or dead rows again, with a fresh attempt budget.
 
-    With Redis configured the row is enqueued at once; otherwise the running workers pick
-    it up at their next sweep.
+    Either one row by ID, or every row of a --status (optionally --since, --to): the
+    matching rows are counted and, unless --yes, confirmed first. With Redis the rows are
+    enqueued for the workers at once; without it this command sends them itself (rows of a
+    channel not configured here wait for the gateway's next sweep).
     """
-    if (row_id is None) == (not all_dead):
-        raise click.UsageError("give either ID or --all-dead")
+    if all_dead:
+        status, yes = status or "dead", True
+    if (row_id is None) == (status is None) or (all_dead and status != "dead"):
+        raise click.UsageError("give either ID, or --status (or --all-dead)")
+    if row_id is not None and (since or to):
+        raise click.UsageError("--since and --to go with --status, not with ID")
+    if row_id is not None:
+        with transaction() as session:
+            outbox_ops.retry(session, row_id)
+        done(f"outbox row {row_id} back to pending")
+        _send_now([row_id])
+        return
+    assert status is not None
+    selection = outbox_ops.RetrySelection(status, utcnow() - since if since else None, to)
     with transaction() as session:
-        if all_dead:
-            count = outbox_ops.retry_all_dead(session)
-            message = f"{count} dead rows back to pending"
-        else:
-            outbox_ops.retry(session, row_id)  # type: ignore[arg-type]
-            message = f"outbox row {row_id} back to pending"
-    _relay_now()
-    done(message)
+        count = outbox_ops.count_matching(session, selection)
+    if count == 0:
+        done(f"no {status} rows{_described(since, to)}: nothing to retry")
+        return
+    if not yes:
+        click.confirm(f"Retry {count} {status} rows{_described(since, to)}?", abort=True)
+    with transaction() as session:
+        ids = outbox_ops.retry_matching(session, selection)
+    done(f"{len(ids)} {status} rows back to pending")
+    _send_now(ids)
+
+
+def _described(since: timedelta | None, to: str | None) -> str:
+    parts = [f"from the last {format_duration(since)}" if since else "", f"to {to}" if to else ""]
+    return "".join(f" {part}" for part in parts if part)
+
+
+def _send_now(row_ids: list[int]) -> None:
+    """Enqueue for the workers when they listen on Redis; else deliver here and now."""
+    rt = runtime()
+    if rt.settings.redis_url:
+        _relay_now()
+        return
+    outcomes = deliver_now(rt, row_ids)
+    if outcomes:
+        counted = ", ".join(
+            f"{outcomes[s]} {word}" for s, word in _OUTCOME_WORDS.items() if outcomes[s]
+        )
+        done(f"sent from here: {counted}")
+
+
+_OUTCOME_WORDS = {
+    "sent": "sent",
+    "failed": "failed",
+    "dead": "dead",
+    "pending": "to try again later",
+}
 
 
 def _relay_now() -> None:
-    """Hand pending rows to the workers now, when they listen on Redis; else the sweep will."""
+    """Hand pending rows to the workers on Redis now; if Redis is away, the sweep will."""
     rt = runtime()
-    if not rt.settings.redis_url:
-        return
     broker = setup_broker(rt.settings, runtime=rt)
     try:
         relay_pending(rt.sessions, broker)

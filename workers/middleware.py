@@ -129,6 +129,13 @@ class DeliveryContext(Middleware):
 
     def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
         """Write the outcomes still queued; close the database pool if we opened it."""
+        self.close()
+
+    def close(self) -> None:
+        """Write the outcomes still queued, say QUIT on this thread's SMTP connection, and
+        close the database pool if we opened it."""
+        if self._smtp is not None:
+            self._smtp.close()
         with self._lock:
             if self._recorder is not None:
                 self._recorder.close()

@@ -1,14 +1,18 @@
 """Outbox queries and the admin's way back for parked rows (``ticketgw outbox``).
 
 ``failed`` and ``dead`` rows stay until someone looks at them; :func:`retry` puts one back to
-``pending`` with a fresh attempt budget, and the relay or the next sweep delivers it.
+``pending`` with a fresh attempt budget, :func:`retry_matching` puts back every row of a
+:class:`RetrySelection` (an operator who fixed the relay resends hundreds at once), and the
+relay, ``workers.deliver_now`` or the next sweep delivers them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import Conflict, InvalidInput, NotFound
@@ -51,16 +55,42 @@ def retry(session: Session, row_id: int) -> OutboxItem:
     return row
 
 
-def retry_all_dead(session: Session) -> int:
-    """Every ``dead`` row back to ``pending``; returns how many."""
+@dataclass(frozen=True, slots=True)
+class RetrySelection:
+    """Which parked rows a bulk retry takes: one status, optionally recent, to one address."""
+
+    status: str
+    since: datetime | None = None  # parked at or after this moment
+    to: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in RETRYABLE:
+            raise InvalidInput(f"only failed or dead rows are retried, not {self.status!r}")
+
+    def where(self) -> ColumnElement[bool]:
+        clauses = [OutboxItem.status == self.status]
+        if self.since is not None:
+            clauses.append(OutboxItem.updated_at >= self.since)
+        if self.to is not None:
+            clauses.append(OutboxItem.recipient == self.to.strip().lower())
+        return and_(*clauses)
+
+
+def count_matching(session: Session, selection: RetrySelection) -> int:
+    return int(session.scalar(select(func.count()).where(selection.where())) or 0)
+
+
+def retry_matching(session: Session, selection: RetrySelection) -> list[int]:
+    """Every row of ``selection`` back to ``pending`` with its attempts reset; their ids."""
     now = utcnow()
-    result = session.execute(
+    ids = session.scalars(
         update(OutboxItem)
-        .where(OutboxItem.status == "dead")
+        .where(selection.where())
         .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+        .returning(OutboxItem.id)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return sorted(ids)
 
 
 def row_record(row: OutboxItem) -> dict[str, Any]:

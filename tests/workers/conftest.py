@@ -163,8 +163,8 @@ Ticketgw = Callable[..., Run]
 def ticketgw(env: dict[str, str]) -> Ticketgw:
     """``ticketgw ARGS...`` in-process on the test database (no Redis: nothing enqueued)."""
 
-    def run(*args: str, **extra_env: str) -> Run:
-        result = CliRunner().invoke(cli, list(args), env={**env, **extra_env})
+    def run(*args: str, input: str | None = None, **extra_env: str) -> Run:
+        result = CliRunner().invoke(cli, list(args), input=input, env={**env, **extra_env})
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Run(result.exit_code, result.stdout, result.stderr)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.runtime import Runtime
+from schema.models.base import utcnow
 from tests.waiting import wait_until
 from tests.workers.conftest import AddRows, Ticketgw, Workers, row
 from tests.workers.sink import Recorder
@@ -93,3 +96,67 @@ def test_worker_without_redis_is_refused(ticketgw: Ticketgw) -> None:
         "error: TICKETGW_REDIS_URL is not set: the embedded default runs workers inside"
         " `ticketgw serve`\n"
     )
+
+
+def test_bulk_retry_counts_asks_and_sends_at_once_without_redis(
+    runtime: Runtime,
+    add_rows: AddRows,
+    ticketgw: Ticketgw,
+    sink: tuple[Recorder, Controller],
+) -> None:
+    recorder, controller = sink
+    relay = {"TICKETGW_SMTP_RELAY": f"127.0.0.1:{controller.port}"}  # no Redis, no workers
+    parked = {"status": "failed", "attempts": 1, "last_error": "550 relay misconfigured"}
+    chosen = add_rows(3, **parked)
+    other_address = add_rows(1, recipient="dave@example.org", **parked)
+    long_ago = add_rows(1, updated_at=utcnow() - timedelta(hours=3), **parked)
+    dead = add_rows(1, status="dead", attempts=8)
+    args = ("outbox", "retry", "--status", "failed", "--since", "2h", "--to", "Carol@example.org")
+
+    declined = ticketgw(*args, input="n\n", **relay)
+    assert declined.exit_code == 1
+    assert "Retry 3 failed rows from the last 2h to Carol@example.org? [y/N]" in declined.stdout
+    assert {row(runtime, i).status for i in chosen} == {"failed"}
+
+    run = ticketgw(*args, input="y\n", **relay)
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.endswith("3 failed rows back to pending\nsent from here: 3 sent\n")
+    assert [row(runtime, i).status for i in chosen] == ["sent"] * 3
+    assert len(recorder.messages) == 3
+    untouched = [row(runtime, i).status for i in (*other_address, *long_ago, *dead)]
+    assert untouched == ["failed", "failed", "dead"]
+
+    scripted = ticketgw("outbox", "retry", "--status", "failed", "--yes", **relay)
+    assert scripted.stdout == "2 failed rows back to pending\nsent from here: 2 sent\n"
+    nothing = ticketgw("outbox", "retry", "--status", "failed", "--to", "x@example.org")
+    assert (nothing.exit_code, nothing.stdout) == (
+        0,
+        "no failed rows to x@example.org: nothing to retry\n",
+    )
+
+
+def test_one_retried_row_goes_out_at_once_without_redis(
+    runtime: Runtime, add_rows: AddRows, ticketgw: Ticketgw, sink: tuple[Recorder, Controller]
+) -> None:
+    [failed] = add_rows(1, status="failed", attempts=1, last_error="550")
+    run = ticketgw("outbox", "retry", str(failed), TICKETGW_SMTP_RELAY=f"127.0.0.1:{sink[1].port}")
+    assert run.stdout == f"outbox row {failed} back to pending\nsent from here: 1 sent\n"
+    assert row(runtime, failed).status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--status", "sent"), "Invalid value for '--status'"),
+        (("--status", "failed", "--since", "soon"), "bad duration 'soon'"),
+        (("1", "--status", "failed"), "give either ID, or --status"),
+        (("1", "--to", "a@example.org"), "--since and --to go with --status"),
+        ((), "give either ID, or --status"),
+    ],
+)
+def test_bulk_retry_refuses_bad_usage(
+    runtime: Runtime, ticketgw: Ticketgw, args: tuple[str, ...], error: str
+) -> None:
+    run = ticketgw("outbox", "retry", *args)
+    assert run.exit_code == 2
+    assert error in run.stderr
