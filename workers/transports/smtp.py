@@ -117,6 +117,9 @@ class SmtpTransport:
                 else:
                     self._reset()
                 raise suspect.failure from suspect.__cause__
+            except Unreachable:
+                self.close()  # timed out or dropped: an RSET would only wait again
+                raise
             except DeliveryError:
                 self._reset()  # about this row alone: the connection carries the next one
                 raise
