@@ -50,7 +50,7 @@ class FoldedText(str):
 
 def _needs_encoding(word: str, utf8: bool) -> bool:
     looks_encoded = "=?" in word and "?=" in word  # would be decoded by the reader
-    return looks_encoded or (not utf8 and not word.isascii())
+    return looks_encoded or not word.isprintable() or (not utf8 and not word.isascii())
 
 
 def _q_length(data: bytes) -> int:
