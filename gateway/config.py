@@ -16,7 +16,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from gateway.errors import ConfigError
+from gateway.redact import mask_url
 
 PREFIX = "TICKETGW_"
 SECRET_FIELDS = frozenset(
@@ -72,8 +76,20 @@ def _sms_sender(name: str, value: str) -> str:
 
 def _url(name: str, value: str) -> str:
     if "://" not in value:
-        raise ConfigError(f"{PREFIX}{name.upper()}: expected a URL, got {value!r}")
+        raise ConfigError(f"{PREFIX}{name.upper()}: expected a URL, got {mask_url(value)!r}")
     return value.rstrip("/")
+
+
+def _database_url(value: str) -> str:
+    """Parsed once here, so a bad URL is one line naming the setting, never a traceback."""
+    name = f"{PREFIX}DATABASE_URL"
+    if "://" not in value:
+        raise ConfigError(f"{name}: expected a SQLAlchemy URL, got {mask_url(value)!r}")
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"{name}: not a valid URL ({exc}): {mask_url(value)!r}") from None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +136,11 @@ class Settings:
             elif isinstance(value, tuple):
                 value = ",".join(value)
             if f.name in SECRET_FIELDS and value:
-                value = _mask_url(value) if "://" in str(value) else "****"
+                value = mask_url(value) if "://" in str(value) else "****"
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url(value)
             out[f.name] = value
         return out
-
-
-def _mask_url(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return f"{scheme}://{userinfo.partition(':')[0]}:****@{hostpart}"
 
 
 Parser = Callable[[str, str], Any]
@@ -200,9 +210,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         return parser(name, value) if parser else value
 
     data_dir = Path(get("data_dir") or "./ticketgw-data").resolve()
-    database_url = get("database_url") or f"sqlite:///{data_dir / 'ticketgw.sqlite3'}"
-    if "://" not in database_url:
-        raise ConfigError(f"{PREFIX}DATABASE_URL: expected a SQLAlchemy URL, got {database_url!r}")
+    database_url = _database_url(
+        get("database_url") or f"sqlite:///{data_dir / 'ticketgw.sqlite3'}"
+    )
     cert, key = get("smtp_tls_cert"), get("smtp_tls_key")
     if bool(cert) != bool(key):
         raise ConfigError(f"{PREFIX}SMTP_TLS_CERT and {PREFIX}SMTP_TLS_KEY must be set together")

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import notify
-from gateway.config import Settings, ensure_secret_key, load_settings
-from gateway.errors import GatewayError
+from gateway.config import PREFIX, Settings, ensure_secret_key, load_settings
+from gateway.errors import ConfigError, GatewayError
 from gateway.queues import ensure_default_queue
 from gateway.sla.policies import ensure_default_policies
 from schema import db
@@ -46,7 +46,11 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = False) -> 
     SLA policies, so a fresh install routes mail and has deadlines with nothing configured.
     """
     settings = ensure_secret_key(settings or load_settings())
-    engine = db.make_engine(settings.database_url)
+    try:
+        engine = db.make_engine(settings.database_url)
+    except NoSuchModuleError as exc:
+        driver = str(exc).rpartition(":")[2].strip()
+        raise ConfigError(f"{PREFIX}DATABASE_URL: unknown database driver {driver!r}") from None
     runtime = Runtime(settings, engine, db.make_sessionmaker(engine))
     try:
         if migrate:
