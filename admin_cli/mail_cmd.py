@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 
 from admin_cli.context import runtime, transaction
-from admin_cli.output import done, err_console, iso, json_line, print_json, print_table
+from admin_cli.output import done, echo, err_console, iso, json_line, print_json, print_table
+from admin_cli.params import ROW_ID
 from gateway.errors import InvalidInput
 from gateway.inbound import inbox as inbox_ops
 from gateway.inbound.mailfiles import count_mails, iter_mails
@@ -55,7 +56,7 @@ def explain(files: tuple[str, ...], as_json: bool) -> None:
 
 def _print_explanation(r: dict[str, Any]) -> None:
     if "error" in r:
-        click.echo(f"{r['file']}: cannot read: {r['error']}")
+        echo(f"{r['file']}: cannot read: {r['error']}")
         return
     thread = r["thread"]
     target = thread["ticket"] or (
@@ -78,7 +79,7 @@ def _print_explanation(r: dict[str, Any]) -> None:
         lines.append(f"  defects:   {'; '.join(r['defects'])}")
     text = r["text"] if len(r["text"]) <= 300 else r["text"][:300] + "..."
     lines.append("  text:      " + text.replace("\n", "\n             "))
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @mail.command()
@@ -199,7 +200,7 @@ def inbox_list(status: str | None, limit: int, as_json: bool) -> None:
 
 
 @inbox.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--raw", is_flag=True, help="Print the raw mail or SMS form as received.")
 def inbox_show(item_id: int, as_json: bool, raw: bool) -> None:
@@ -214,11 +215,11 @@ def inbox_show(item_id: int, as_json: bool, raw: bool) -> None:
         print_json(row)
         return
     for key, value in row.items():
-        click.echo(f"{key + ':':22} {'-' if value is None or value == '' else value}")
+        echo(f"{key + ':':22} {'-' if value is None or value == '' else value}")
 
 
 @inbox.command("retry")
-@click.argument("item_id", type=int, required=False)
+@click.argument("item_id", type=ROW_ID, required=False)
 @click.option("--all-failed", is_flag=True, help="Retry every failed item.")
 def inbox_retry(item_id: int | None, all_failed: bool) -> None:
     """Run a failed item (or every failed item) through the pipeline again."""
@@ -238,13 +239,13 @@ def inbox_retry(item_id: int | None, all_failed: bool) -> None:
         f"retried {len(ids)} item(s): {len(ids) - len(still)} processed, {len(still)} failed again"
     )
     for outcome in still:
-        click.echo(f"  {outcome.item_id}: {outcome.reason}", err=True)
+        echo(f"  {outcome.item_id}: {outcome.reason}", err=True)
     if still:
         raise click.exceptions.Exit(1)
 
 
 @inbox.command("discard")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 def inbox_discard(item_id: int) -> None:
     """Give up on a failed or pending item; the raw mail stays stored."""
     with transaction() as session:

@@ -12,9 +12,10 @@ import importlib
 from typing import IO, Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, one_line
+from schema.text import safe_text
 
 # Command name -> (module, attribute). Loaded when used: importing every command's
 # dependencies (the SMTP server, Dramatiq and Redis for serve and worker) took a second
@@ -45,7 +46,7 @@ class Failed(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True, file=file)
+        click.echo(f"error: {safe_text(self.format_message())}", err=True, file=file)
 
 
 class TicketgwGroup(click.Group):
@@ -70,10 +71,10 @@ class TicketgwGroup(click.Group):
             return super().invoke(ctx)
         except GatewayError as err:
             raise Failed(str(err), err.exit_code) from err
-        except OperationalError as err:
-            # The database went away or is locked mid-command: an operation failure.
-            detail = str(err.orig or err).strip().splitlines()[0]
-            raise Failed(f"database error: {detail}", 1) from err
+        except SQLAlchemyError as err:
+            # The database went away, is locked, or refused a value mid-command: an
+            # operation failure, in one line, never the statement and its parameters.
+            raise Failed(f"database error: {one_line(err)}", 1) from err
 
 
 @click.group(cls=TicketgwGroup)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, print_json, print_table, stdout
+from admin_cli.params import ROW_ID
 from gateway.config import Settings
 from gateway.sla.durations import format_duration, parse_duration
 from gateway.sms import overflow
@@ -123,7 +124,7 @@ def _preview(
 
 
 @outbox.command("show")
-@click.argument("row_id", metavar="ID", type=int)
+@click.argument("row_id", metavar="ID", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the row as JSON.")
 def show(row_id: int, as_json: bool) -> None:
     """Show one row: status, attempts, last error, provider id and a rendered preview."""
@@ -170,7 +171,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 
 @outbox.command("retry")
-@click.argument("row_id", metavar="ID", type=int, required=False)
+@click.argument("row_id", metavar="ID", type=ROW_ID, required=False)
 @click.option("--status", type=click.Choice(outbox_ops.RETRYABLE), help="Retry every row in it.")
 @click.option(
     "--since",

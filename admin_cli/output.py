@@ -1,7 +1,9 @@
 """Everything the CLI prints: rich tables for people, JSON for scripts.
 
 JSON is indented, keys sorted, times ISO-8601 UTC; JSON Lines are compact, one object a
-line. Table cells are plain text: user data never goes through rich's markup parser.
+line. Table cells are plain text: user data never goes through rich's markup parser. Every
+string printed goes through ``schema.text.safe_text``: valid UTF-8, no NUL, whatever a
+mail carried.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ from rich.table import Table
 from rich.text import Text
 
 from gateway.export import iso
+from schema.text import safe_data, safe_text
 
-__all__ = ["done", "err_console", "iso", "json_line", "print_json", "print_table", "stdout"]
+__all__ = [
+    "done",
+    "echo",
+    "err_console",
+    "iso",
+    "json_line",
+    "print_json",
+    "print_table",
+    "stdout",
+]
 
 
 # Piped or redirected output is read by grep and diff, not by eyes on an 80-column
@@ -44,8 +56,8 @@ def cell(value: object) -> Text:
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, list | tuple):
-        return Text(", ".join(str(v) for v in value) or "-")
-    return Text(str(value))
+        return Text(safe_text(", ".join(str(v) for v in value)) or "-")
+    return Text(safe_text(str(value)))
 
 
 def print_table(
@@ -67,14 +79,20 @@ def print_table(
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    click.echo(json.dumps(safe_data(data), indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def json_line(data: Any, file: IO[str]) -> None:
-    file.write(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    line = json.dumps(safe_data(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    file.write(line)
     file.write("\n")
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """Plain lines for people, on stdout (or stderr)."""
+    click.echo(safe_text(text), err=err)
 
 
 def done(message: str) -> None:
     """The one-line confirmation of a change."""
-    click.echo(message)
+    echo(message)

@@ -53,3 +53,16 @@ class NotAParticipant(GatewayError):
 
 class CannotListen(GatewayError):
     """A listener cannot bind its address (in use, not ours); the message names the setting."""
+
+
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """``Type: first line of the message``, for reasons stored on rows and error lines.
+
+    A database error's ``str()`` holds the whole SQL statement and every parameter (a
+    mail's text among them) over several lines; only the driver's first line says what
+    went wrong, so that is all that is kept.
+    """
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return f"{type(cause).__name__}: {first}"[:limit] if first else type(cause).__name__

@@ -13,7 +13,7 @@ from dataclasses import replace
 from gateway import bounces, commands, events, tickets
 from gateway.commands import parse_commands
 from gateway.contacts import contact_for_email
-from gateway.errors import GatewayError, Quarantine
+from gateway.errors import GatewayError, InvalidInput, Quarantine
 from gateway.events import Audience, CommandFailed
 from gateway.files import save_blob
 from gateway.lookups import lookups
@@ -38,11 +38,14 @@ def store(work: Work, env: Env) -> Work:
     if not work.sender:
         raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
     # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
-    contact = (
-        contact_for_email(session, work.sender, msg.sender.name, strict=False)
-        if work.author == "customer"
-        else None
-    )
+    try:
+        contact = (
+            contact_for_email(session, work.sender, msg.sender.name, strict=False)
+            if work.author == "customer"
+            else None
+        )
+    except InvalidInput as exc:
+        raise Quarantine(f"no usable From address: {exc}") from exc
     ticket, new_ticket = work.thread.ticket, False
     if ticket is None:
         assert contact is not None

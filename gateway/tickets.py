@@ -73,7 +73,8 @@ def parse_reference(reference: str) -> int:
 
 def get_ticket(session: Session, reference: str | int) -> Ticket:
     ticket_id = reference if isinstance(reference, int) else parse_reference(reference)
-    ticket = session.get(Ticket, ticket_id)
+    # Past the 32-bit id column no ticket can exist; asking would be a driver error.
+    ticket = session.get(Ticket, ticket_id) if 0 < ticket_id < 2**31 else None
     if ticket is None:
         raise NotFound(f"no ticket {format_reference(ticket_id)}")
     return ticket

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Engine, create_engine, event, inspect, text
+from sqlalchemy import JSON, Engine, TypeDecorator, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -240,7 +240,9 @@ def _copy(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     columns = [table.c[name] for name in [*names, *defaults]]
     # JSON goes as its text: psycopg's own JSON adaptation is for parameters, not COPY.
     process = [
-        json.dumps if isinstance(c.type, JSON) else c.type.bind_processor(conn.dialect)
+        _json_text(c.type, conn.dialect)
+        if isinstance(_impl(c.type), JSON)
+        else c.type.bind_processor(conn.dialect)
         for c in columns
     ]
     fill = [
@@ -261,6 +263,17 @@ def _copy(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
                     for p, v in zip(process, values, strict=True)
                 ]
             )
+
+
+def _impl(type_: Any) -> Any:
+    return type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+
+
+def _json_text(type_: Any, dialect: Any) -> Callable[[Any], str]:
+    """A JSON column's value as COPY takes it: the type's own cleaning, then its text."""
+    if not isinstance(type_, TypeDecorator):
+        return json.dumps
+    return lambda value: json.dumps(type_.process_bind_param(value, dialect))
 
 
 def _same_keys(values: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

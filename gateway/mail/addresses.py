@@ -36,8 +36,11 @@ def address_list(
     try:
         header = msg[name]
         found = tuple(_address(a) for a in header.addresses)
-        if _SURROGATE.search(raw) or any("\ufffd" in a.name for a in found):
-            # 8-bit or mislabelled display names: decode them ourselves, then parse again.
+        if _SURROGATE.search(raw) or any(
+            "\ufffd" in a.name or _SURROGATE.search(a.name) for a in found
+        ):
+            # 8-bit or mislabelled display names (the stdlib leaves surrogates for bytes
+            # the declared charset cannot read): decode them ourselves, then parse again.
             header = policy.default.header_factory(name, decode_header_text(raw, hint))
             found = tuple(_address(a) for a in header.addresses)
         found = tuple(a for a in found if usable(a.address))

@@ -44,6 +44,24 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "x-mac-roman": ("mac-roman",),
     "ansi_x3.4-1968": ("ascii",),
 }
+# Declared name (lower-cased) -> codecs of the same script that mailers confuse it with:
+# tried strictly after the declared charset fails and before detection, which cannot
+# tell Shift_JIS from GBK on a name or subject of a few characters.
+_NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "iso-2022-jp": ("cp932", "euc_jis_2004"),
+    "shift_jis": ("euc_jis_2004", "iso2022_jp_2"),
+    "shift-jis": ("euc_jis_2004", "iso2022_jp_2"),
+    "euc-jp": ("cp932", "iso2022_jp_2"),
+    "gb2312": ("big5hkscs",),
+    "gbk": ("big5hkscs",),
+    "big5": ("gb18030",),
+    "euc-kr": ("iso2022_kr",),
+    "ks_c_5601-1987": ("iso2022_kr",),
+    "koi8-r": ("cp1251", "koi8_u"),
+    "windows-1251": ("koi8_r",),
+    "iso-8859-2": ("cp1250",),
+}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Names that say "I do not know": decode as if nothing were declared.
 _UNKNOWN = frozenset({"", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default"})
 # Most common first: the order breaks ties between equally clean detections.
@@ -92,6 +110,15 @@ def codecs_for(declared: str | None) -> tuple[str, ...]:
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
     """Decode ``data``; return the text and a short defect when the declaration was wrong."""
     candidates = codecs_for(declared)
+    label = (declared or "").strip() or None
+    utf16 = _utf16_codec(data)
+    if utf16 is not None and not any(c.replace("-", "_").startswith("utf_16") for c in candidates):
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return text, f"charset {label or 'undeclared'!r}: UTF-16 found"
     if data.isascii() and b"\x1b" not in data and "utf-7" not in candidates:
         return data.decode("ascii"), None
     for codec in candidates:
@@ -99,7 +126,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
             return data.decode(codec), None
         except (UnicodeDecodeError, LookupError):
             continue
-    label = (declared or "").strip() or None
+    for codec in _NEIGHBOURS.get((label or "").lower(), ()):
+        try:
+            return data.decode(codec), f"charset {label!r} undecodable: decoded as {codec}"
+        except UnicodeDecodeError:
+            continue
     text, used = _fallback(data)
     if label is None:
         return text, (
@@ -108,6 +139,53 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
     if label.lower() in _UNKNOWN or not candidates:
         return text, f"charset {label!r} unknown: decoded as {used}"
     return text, f"charset {label!r} undecodable: detected {used}"
+
+
+def _utf16_codec(data: bytes) -> str | None:
+    """UTF-16 by its byte-order mark, or by NUL in every other byte of mostly-Latin text.
+
+    Mailers that convert from Windows text sometimes label UTF-16 as the system charset;
+    read as 8-bit it is a NUL after every letter.
+    """
+    if data.startswith(_UTF16_BOMS):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) < 8 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.9 * half and even < 0.1 * half:
+        return "utf-16-le"
+    if even > 0.9 * half and odd < 0.1 * half:
+        return "utf-16-be"
+    return None
+
+
+def decodes_strictly(declared: str | None, data: bytes) -> bool:
+    """Whether ``declared`` is a multi-byte charset that decodes ``data`` without error.
+
+    Single-byte charsets decode any bytes, so their success says nothing: only a
+    multi-byte one (Shift_JIS, GBK, EUC-KR...) is evidence about bytes it was not
+    declared for, such as raw 8-bit headers above a body that declared it.
+    """
+    for codec in codecs_for(declared)[:1]:
+        if _single_byte(codec):
+            return False
+        try:
+            data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            return False
+        return True
+    return False
+
+
+@lru_cache(maxsize=64)
+def _single_byte(codec: str) -> bool:
+    try:
+        bytes(range(128, 256)).decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return codec.replace("-", "_").startswith(("iso8859", "cp12", "koi8", "mac"))
+    return True
 
 
 def decode_header_bytes(data: bytes, hint: str | None) -> str:

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from gateway.mail import quotes
 from gateway.mail.addresses import address_list
 from gateway.mail.attachments import extract_uuencoded
-from gateway.mail.charsets import decode_bytes, header_charset
+from gateway.mail.charsets import decode_bytes, decodes_strictly, header_charset
 from gateway.mail.feedparser import message_from_bytes
 from gateway.mail.headers import (
     collapse,
@@ -80,7 +80,7 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
     html = _sanitized(raw_html) if walked.html is not None else None
 
     head = first_headers(msg.raw_items())
-    hint = _raw_header_charset(head) or plain_charset or html_charset
+    hint = _raw_header_charset(head, plain_charset or html_charset)
     sender = address_list(msg, "From", head.get("from"), hint, defects)
     if not sender:
         defects.append("no From address")
@@ -106,13 +106,18 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
     return ParsedMail(message=message, mime=msg)
 
 
-def _raw_header_charset(head: dict[str, str]) -> str | None:
+def _raw_header_charset(head: dict[str, str], body_charset: str | None) -> str | None:
+    """The charset to read raw 8-bit headers with: the body's when it is a multi-byte
+    charset that decodes them (detection takes a short Shift_JIS subject for GBK), else
+    the one detected from all of them together, else the body's."""
     raw_values = [
         value.encode("utf-8", "surrogateescape")
         for value in head.values()
         if _SURROGATE.search(value)
     ]
-    return header_charset(raw_values)
+    if raw_values and decodes_strictly(body_charset, b"\n".join(raw_values)):
+        return body_charset
+    return header_charset(raw_values) or body_charset
 
 
 def _limit_parts(raw: bytes, max_parts: int, defects: list[str]) -> bytes:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 from gateway import events, notify
 from gateway.addresses import domain_of
 from gateway.config import Settings
-from gateway.errors import Quarantine
+from gateway.errors import Quarantine, one_line
 from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending_ids
 from gateway.mail.parse import ParsedMail
@@ -137,9 +137,7 @@ def _park(item: InboxItem, failed: _ItemFailed) -> Outcome:
     exc = failed.error
     item.attempts += 1
     item.status, item.failed_step = "failed", failed.step
-    item.reason = (
-        f"{type(exc).__name__}: {exc}"[:2000] if not isinstance(exc, Quarantine) else str(exc)
-    )
+    item.reason = str(exc) if isinstance(exc, Quarantine) else one_line(exc)
     item.processed_at = utcnow()
     log.warning("inbox item %s failed at %s: %s", item.id, item.failed_step, item.reason)
     return Outcome(item.id, "failed", reason=item.reason)

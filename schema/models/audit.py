@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeString, SafeText, choice, utcnow
 
 if TYPE_CHECKING:
     from schema.models.tickets import Ticket
@@ -26,10 +26,10 @@ class AuditEvent(Base):
     # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
     ticket: Mapped[Ticket] = relationship(lazy="raise_on_sql")
     # "agent:ann@example.com", "customer:bob@example.org", "system", "admin".
-    actor: Mapped[str] = mapped_column(String(400))
-    action: Mapped[str] = mapped_column(String(32))
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(SafeString(400))
+    action: Mapped[str] = mapped_column(SafeString(32))
+    old_value: Mapped[str | None] = mapped_column(SafeText())
+    new_value: Mapped[str | None] = mapped_column(SafeText())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

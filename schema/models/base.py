@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, MetaData, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+
+from schema.text import safe_data, safe_text
 
 # Stable constraint names let Alembic's batch mode rebuild SQLite tables and drop
 # constraints by name on PostgreSQL.
@@ -44,6 +46,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class SafeString(TypeDecorator[str]):
+    """VARCHAR that never receives NUL or a lone surrogate (see :mod:`schema.text`).
+
+    Parameters of queries go through it too, so looking up a Message-ID with a NUL in it
+    finds nothing instead of failing the statement.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else safe_text(value)
+
+
+class SafeText(SafeString):
+    """TEXT, with the same guarantee as :class:`SafeString`."""
+
+    impl = Text
+    cache_ok = True
+
+
+class SafeJSON(TypeDecorator[Any]):
+    """JSON whose strings (keys and values) get the same guarantee as :class:`SafeString`."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return safe_data(value)
 
 
 def utcnow() -> datetime:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeJSON, SafeString, SafeText, choice, utcnow
 
 if TYPE_CHECKING:
     from schema.models.tickets import Ticket
@@ -28,27 +28,27 @@ class InboxItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(choice(*INBOX_CHANNELS, name="inbox_channel"))
     # Where it came from: "smtp", "imap:<mailbox>", "twilio", "file:<path>".
-    source: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(SafeString(500))
     # Message-ID, a digest of the raw mail, mailbox+UIDVALIDITY+UID, or a MessageSid.
-    dedupe_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(SafeString(1000), unique=True)
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     size: Mapped[int] = mapped_column(Integer, default=0)
-    envelope_sender: Mapped[str | None] = mapped_column(String(320))
-    envelope_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    envelope_sender: Mapped[str | None] = mapped_column(SafeString(320))
+    envelope_recipients: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)
     # The author (From, or the SMS number), filled in by parsing; the circuit breaker
     # counts by it.
-    sender: Mapped[str | None] = mapped_column(String(320))
-    sender_domain: Mapped[str | None] = mapped_column(String(255))
+    sender: Mapped[str | None] = mapped_column(SafeString(320))
+    sender_domain: Mapped[str | None] = mapped_column(SafeString(255))
     status: Mapped[str] = mapped_column(
         choice(*INBOX_STATUSES, name="inbox_status"), default="pending"
     )
-    reason: Mapped[str | None] = mapped_column(Text)
-    failed_step: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(SafeText())
+    failed_step: Mapped[str | None] = mapped_column(SafeString(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    classification: Mapped[str | None] = mapped_column(String(16))
-    classification_reason: Mapped[str | None] = mapped_column(Text)
-    thread_decision: Mapped[str | None] = mapped_column(String(16))
-    thread_reason: Mapped[str | None] = mapped_column(Text)
+    classification: Mapped[str | None] = mapped_column(SafeString(16))
+    classification_reason: Mapped[str | None] = mapped_column(SafeText())
+    thread_decision: Mapped[str | None] = mapped_column(SafeString(16))
+    thread_reason: Mapped[str | None] = mapped_column(SafeText())
     # Circuit breaker: stored and threaded, but no notifications.
     held: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     ticket_id: Mapped[int | None] = mapped_column(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeString, SafeText, choice, utcnow
 
 MEDIA_STATUSES = ("pending", "fetching", "done", "failed")
 
@@ -26,13 +26,13 @@ class MediaFetch(Base):
     message_id: Mapped[int] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
-    url: Mapped[str] = mapped_column(String(2000))
-    content_type: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(SafeString(2000))
+    content_type: Mapped[str] = mapped_column(SafeString(200), default="")
     status: Mapped[str] = mapped_column(
         choice(*MEDIA_STATUSES, name="media_status"), default="pending"
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(SafeText())
     attachment_id: Mapped[int | None] = mapped_column(
         ForeignKey("attachments.id", ondelete="SET NULL")
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeJSON, SafeString, SafeText, choice, utcnow
 
 if TYPE_CHECKING:
     from schema.models.people import Contact
@@ -34,18 +34,18 @@ class Message(Base):
     author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     channel: Mapped[str] = mapped_column(choice(*CHANNELS, name="channel"))
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
-    subject: Mapped[str] = mapped_column(String(500), default="")
-    sender: Mapped[str] = mapped_column(String(320), default="")
-    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
-    visible_text: Mapped[str] = mapped_column(Text, default="")
-    full_text: Mapped[str] = mapped_column(Text, default="")
-    html: Mapped[str | None] = mapped_column(Text)
-    email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    in_reply_to: Mapped[str | None] = mapped_column(String(998))
-    references: Mapped[list[str]] = mapped_column(JSON, default=list)
-    thread_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    sms_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    media_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(SafeString(500), default="")
+    sender: Mapped[str] = mapped_column(SafeString(320), default="")
+    recipients: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)
+    visible_text: Mapped[str] = mapped_column(SafeText(), default="")
+    full_text: Mapped[str] = mapped_column(SafeText(), default="")
+    html: Mapped[str | None] = mapped_column(SafeText())
+    email_message_id: Mapped[str | None] = mapped_column(SafeString(998), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(SafeString(998))
+    references: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)
+    thread_index: Mapped[str | None] = mapped_column(SafeString(64), index=True)
+    sms_sid: Mapped[str | None] = mapped_column(SafeString(64), unique=True)
+    media_urls: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -63,11 +63,11 @@ class Attachment(Base):
     message_id: Mapped[int] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(String(500))
-    content_type: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(SafeString(500))
+    content_type: Mapped[str] = mapped_column(SafeString(200))
     size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    content_id: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(SafeString(64), index=True)
+    content_id: Mapped[str | None] = mapped_column(SafeString(500))
     inline: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -80,12 +80,12 @@ class KnownMessageId(Base):
 
     __tablename__ = "known_message_ids"
 
-    message_id: Mapped[str] = mapped_column(String(998), primary_key=True)
+    message_id: Mapped[str] = mapped_column(SafeString(998), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     # Declared so that one flush inserts the ticket before the rows that point at it; code
     # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
     ticket: Mapped[Ticket] = relationship(lazy="raise_on_sql")
     outbound: Mapped[bool] = mapped_column(Boolean, default=False)
     # For our own notifications: to whom it went, so a reply can be checked against it.
-    recipient: Mapped[str | None] = mapped_column(String(320))
+    recipient: Mapped[str | None] = mapped_column(SafeString(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeJSON, SafeString, SafeText, choice, utcnow
 
 if TYPE_CHECKING:
     from schema.models.tickets import Ticket
@@ -27,28 +27,28 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(choice(*OUTBOX_CHANNELS, name="outbox_channel"))
-    recipient: Mapped[str] = mapped_column(String(320))
-    template: Mapped[str] = mapped_column(String(100))
-    locale: Mapped[str | None] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(SafeString(320))
+    template: Mapped[str] = mapped_column(SafeString(100))
+    locale: Mapped[str | None] = mapped_column(SafeString(16))
     # What the template needs, or the rendered mail/SMS once rendered.
-    context: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    payload: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    context: Mapped[dict[str, object]] = mapped_column(SafeJSON(), default=dict)
+    payload: Mapped[dict[str, object] | None] = mapped_column(SafeJSON())
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
     # Declared so that one flush inserts the ticket before the rows that point at it; code
     # sets ``ticket_id`` (ids are allocated before the flush, see schema.db.allocate_id).
     ticket: Mapped[Ticket | None] = relationship(lazy="raise_on_sql")
-    email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    email_message_id: Mapped[str | None] = mapped_column(SafeString(998), index=True)
     status: Mapped[str] = mapped_column(
         choice(*OUTBOX_STATUSES, name="outbox_status"), default="pending"
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(SafeText())
     # Indexed: Twilio's delivery callbacks find their row by it.
-    provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    delivery_status: Mapped[str | None] = mapped_column(String(32))
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    provider_id: Mapped[str | None] = mapped_column(SafeString(200), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(SafeString(32))
+    idempotency_key: Mapped[str] = mapped_column(SafeString(200), unique=True)
     next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

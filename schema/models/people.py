@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeString, choice, utcnow
 
 ROLES = ("agent", "manager", "admin")
 IDENTITY_KINDS = ("email", "phone")
@@ -17,8 +17,8 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    language: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(SafeString(200), default="")
+    language: Mapped[str | None] = mapped_column(SafeString(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     identities: Mapped[list[ContactIdentity]] = relationship(
@@ -40,7 +40,7 @@ class ContactIdentity(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(choice(*IDENTITY_KINDS, name="identity_kind"))
-    value: Mapped[str] = mapped_column(String(320))
+    value: Mapped[str] = mapped_column(SafeString(320))
     sms_opted_out_at: Mapped[datetime | None]
     bouncing_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -52,9 +52,9 @@ class Agent(Base):
     __tablename__ = "agents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(SafeString(320), unique=True)
+    name: Mapped[str] = mapped_column(SafeString(200))
+    phone: Mapped[str | None] = mapped_column(SafeString(32))
     role: Mapped[str] = mapped_column(choice(*ROLES, name="agent_role"), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeString, choice, utcnow
 from schema.models.people import Agent
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -24,8 +24,8 @@ class Queue(Base):
     __tablename__ = "queues"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    sms_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(SafeString(100), unique=True)
+    sms_number: Mapped[str | None] = mapped_column(SafeString(32), unique=True)
     default_priority: Mapped[str] = mapped_column(
         choice(*PRIORITIES, name="priority"), default="normal"
     )
@@ -49,6 +49,6 @@ class QueueAddress(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
-    address: Mapped[str] = mapped_column(String(320), unique=True)
+    address: Mapped[str] = mapped_column(SafeString(320), unique=True)
 
     queue: Mapped[Queue] = relationship(back_populates="addresses")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, choice, utcnow
+from schema.models.base import Base, SafeString, SafeText, choice, utcnow
 from schema.models.people import Agent, Contact
 from schema.models.queues import PRIORITIES, Queue
 
@@ -32,7 +32,7 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
-    subject: Mapped[str] = mapped_column(String(500), default="")
+    subject: Mapped[str] = mapped_column(SafeString(500), default="")
     status: Mapped[str] = mapped_column(choice(*STATUSES, name="ticket_status"), default="new")
     priority: Mapped[str] = mapped_column(choice(*PRIORITIES, name="priority"), default="normal")
     channel: Mapped[str] = mapped_column(choice(*CHANNELS, name="channel"))
@@ -49,7 +49,7 @@ class Ticket(Base):
     # While waiting on the customer the SLA clock stops; pauses push the deadlines out.
     sla_paused_at: Mapped[datetime | None]
     satisfaction_rating: Mapped[int | None] = mapped_column(Integer)
-    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    satisfaction_comment: Mapped[str | None] = mapped_column(SafeText())
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # A customer writing to a closed ticket gets a new one that points back here.
     follows_up_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
@@ -78,4 +78,4 @@ class TicketTag(Base):
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(SafeString(64), primary_key=True, index=True)
