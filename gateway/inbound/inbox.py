@@ -25,6 +25,7 @@ from schema.models.base import utcnow
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +35,23 @@ class Accepted:
 
 
 def mail_dedupe_key(raw: bytes) -> str:
-    """``mid:<Message-ID>``, or ``sha256:<digest>`` of the whole mail when it has none."""
+    """``mid:<Message-ID>``, or ``sha256:<digest>`` of the whole mail when it has none.
+
+    A Message-ID with NUL, controls or 8-bit bytes is keyed by its digest,
+    ``mid-sha256:<digest>``: cleaned for the column, two different ids could become one
+    key and the second mail would be taken for a redelivery of the first. A long one is
+    fitted to the column by ``schema.bounded``.
+    """
     end = _HEADER_END.search(raw)
     head = raw[: end.start()] if end else raw[:65536]
     match = _MESSAGE_ID.search(head)
     if match:
-        found = message_id(match.group(1).decode("ascii", "replace"))
+        found = message_id(match.group(1).decode("ascii", "surrogateescape"))
         if found:
-            return fit(InboxItem.dedupe_key, f"mid:{found}")
+            if _PRINTABLE_ASCII.fullmatch(found):
+                return fit(InboxItem.dedupe_key, f"mid:{found}")
+            digest = hashlib.sha256(found.encode("ascii", "surrogateescape")).hexdigest()
+            return f"mid-sha256:{digest}"
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from gateway.config import Settings
+from gateway.errors import one_line
 from gateway.inbound.inbox import accept, mail_dedupe_key
 from gateway.runtime import Runtime
 from gateway.tokens import split_plus
@@ -32,12 +33,16 @@ UNKNOWN_RECIPIENT = "550 5.1.1 {address}: no such support address here"
 NO_RECIPIENTS = "554 5.5.1 no valid recipients"
 TRY_LATER = "451 4.3.0 cannot store the message right now, try again later"
 RECIPIENT_TRY_LATER = "451 4.3.0 cannot check recipients right now, try again later"
+SENDER_TOO_LONG = "553 5.1.7 sender address longer than {limit} characters"
+BAD_DATA = "554 5.6.0 message cannot be stored as it is: {reason}"
 QUEUED = "250 2.0.0 OK: queued as {item_id}"
 DUPLICATE = "250 2.0.0 OK: already have it as {item_id}"
 
 _LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 _TOO_MUCH = "552 Error: Too much mail data"
 
+# The longest address the inbox columns hold (RFC 5321 allows paths of 256 octets).
+MAX_ADDRESS = 320
 # How long a known-address list is trusted before it is read again.
 _REFRESH_SECONDS = 10.0
 
@@ -162,6 +167,21 @@ class InboxHandler:
         self.executor = executor
         self.recipients = RecipientCheck(runtime)
 
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        # No retry can shorten an address: refused for good, before the mail is sent.
+        if len(address) > MAX_ADDRESS:
+            return SENDER_TOO_LONG.format(limit=MAX_ADDRESS)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return OK
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -190,8 +210,13 @@ class InboxHandler:
             item_id, duplicate = await loop.run_in_executor(
                 self.executor, self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos)
             )
+        except DataError as exc:
+            # The database refused a value of this mail: the same mail fails the same way
+            # on every attempt, so a temporary answer would only delay its bounce.
+            log.error("mail from %s refused by the database: %s", envelope.mail_from, one_line(exc))
+            return BAD_DATA.format(reason=one_line(exc, 200))
         except SQLAlchemyError as exc:
-            log.error("could not store mail from %s: %s", envelope.mail_from, exc)
+            log.error("could not store mail from %s: %s", envelope.mail_from, one_line(exc))
             return TRY_LATER
         if duplicate:
             return DUPLICATE.format(item_id=item_id)
