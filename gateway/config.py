@@ -111,6 +111,7 @@ class Settings:
     inbound_rate: int
     max_attempts: int
     reopen_window_days: int
+    database_timeout: int
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     twilio_from: str | None
@@ -154,6 +155,7 @@ _PARSERS: dict[str, Parser] = {
     "inbound_rate": _positive_int,
     "max_attempts": _positive_int,
     "reopen_window_days": _positive_int,
+    "database_timeout": _positive_int,
     "twilio_api_base": _url,
     "twilio_from": _sms_sender,
     "sms_max_segments": _positive_int,
@@ -169,6 +171,7 @@ _DEFAULTS: dict[str, str] = {
     "inbound_rate": "20",
     "max_attempts": "8",
     "reopen_window_days": "14",
+    "database_timeout": "10",
     "twilio_api_base": "https://api.twilio.com",
     "sms_max_segments": "4",
     "trusted_authserv_ids": "",
@@ -237,6 +240,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         inbound_rate=parsed("inbound_rate"),
         max_attempts=parsed("max_attempts"),
         reopen_window_days=parsed("reopen_window_days"),
+        database_timeout=parsed("database_timeout"),
         twilio_account_sid=get("twilio_account_sid"),
         twilio_auth_token=get("twilio_auth_token"),
         twilio_from=parsed("twilio_from"),

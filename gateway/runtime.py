@@ -47,7 +47,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = False) -> 
     """
     settings = ensure_secret_key(settings or load_settings())
     try:
-        engine = db.make_engine(settings.database_url)
+        engine = db.make_engine(settings.database_url, connect_timeout=settings.database_timeout)
     except NoSuchModuleError as exc:
         driver = str(exc).rpartition(":")[2].strip()
         raise ConfigError(f"{PREFIX}DATABASE_URL: unknown database driver {driver!r}") from None

@@ -20,11 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
 
     WAL lets the listener commit inbox rows while a worker reads; the busy timeout turns
     short write contention into waiting instead of "database is locked" errors.
+
+    PostgreSQL gets a connect timeout (libpq waits for ever by default, through a frozen
+    server's handshake too) and TCP keepalives, so a connection to a host that vanished
+    is found dead instead of waited on. A statement on a frozen server cannot be timed
+    out by the server itself; callers that answer someone (the SMTP listener) bound
+    their own wait.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -43,7 +49,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    connect_args = {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        **kwargs.pop("connect_args", {}),
+    }
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,4 +1,8 @@
-"""A loopback TCP proxy that a test can cut and restore: a database outage on demand."""
+"""A loopback TCP proxy that a test can cut, stall and restore: a database outage on demand.
+
+``cut`` is a crashed server (connections refused and broken); ``stall`` is a frozen one
+(SIGSTOP): connections are accepted and kept, and nothing comes back until ``restore``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ class TcpProxy:
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -32,15 +38,16 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            upstream.settimeout(None)  # the timeout was for connecting: a stall must last
             with self._lock:
                 self._conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while chunk := src.recv(65536):
+                self._flowing.wait()  # stalled: held, not lost, until restore
                 dst.sendall(chunk)
         except OSError:
             pass
@@ -59,10 +66,16 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
 
+    def stall(self) -> None:
+        """Keep every connection open and accept new ones, but pass no byte either way."""
+        self._flowing.clear()
+
     def restore(self) -> None:
         self.up = True
+        self._flowing.set()
 
     def close(self) -> None:
         self._closed = True
+        self._flowing.set()
         self.cut()
         self._listener.close()

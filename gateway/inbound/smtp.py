@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from gateway.tokens import split_plus
 from schema.models import QueueAddress
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 OK = "250 OK"
 UNKNOWN_RECIPIENT = "550 5.1.1 {address}: no such support address here"
@@ -74,9 +75,13 @@ class RecipientCheck:
         try:
             return base in self._load()
         except SQLAlchemyError:
-            if base in self._known:
+            if self.known_before(address):
                 return True  # stale but known-good: keep accepting while the database is away
             raise
+
+    def known_before(self, address: str) -> bool:
+        """Whether ``address`` was known at the last read, however long ago."""
+        return split_plus(address)[0] in self._known
 
 
 class InboxSMTP(SMTP):
@@ -190,11 +195,15 @@ class InboxHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        loop = asyncio.get_running_loop()
         try:
-            known = await loop.run_in_executor(self.executor, self.recipients.accepts, address)
+            known = await self._in_thread(self.recipients.accepts, address)
+        except TimeoutError:
+            known = self.recipients.known_before(address)
+            if not known:
+                log.error("recipient check timed out: the database does not answer")
+                return RECIPIENT_TRY_LATER
         except SQLAlchemyError as exc:
-            log.error("recipient check failed: %s", exc)
+            log.error("recipient check failed: %s", one_line(exc))
             return RECIPIENT_TRY_LATER
         if not known:
             return UNKNOWN_RECIPIENT.format(address=address)
@@ -205,23 +214,34 @@ class InboxHandler:
         if not envelope.rcpt_tos:
             return NO_RECIPIENTS
         raw = envelope.original_content or b""
-        loop = asyncio.get_running_loop()
         try:
-            item_id, duplicate = await loop.run_in_executor(
-                self.executor, self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos)
+            item_id, duplicate = await self._in_thread(
+                self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos)
             )
         except DataError as exc:
             # The database refused a value of this mail: the same mail fails the same way
             # on every attempt, so a temporary answer would only delay its bounce.
             log.error("mail from %s refused by the database: %s", envelope.mail_from, one_line(exc))
             return BAD_DATA.format(reason=one_line(exc, 200))
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, TimeoutError) as exc:
             log.error("could not store mail from %s: %s", envelope.mail_from, one_line(exc))
             return TRY_LATER
         if duplicate:
             return DUPLICATE.format(item_id=item_id)
         self.on_stored(item_id)
         return QUEUED.format(item_id=item_id)
+
+    async def _in_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)`` in the store pool, given up after ``TICKETGW_DATABASE_TIMEOUT``.
+
+        A frozen database (SIGSTOP, a stalled network) answers nothing, and no driver
+        timeout covers a statement already sent. Given up, the thread may still finish
+        later: a mail stored then is found again by the processor's sweep, and the
+        client's retry by its dedupe key, so a 451 never loses nor doubles it.
+        """
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(self.executor, fn, *args)
+        return await asyncio.wait_for(call, self.runtime.settings.database_timeout)
 
     def _store(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> tuple[int, bool]:
         with self.runtime.transaction() as session:
