@@ -65,4 +65,4 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     first = lines[0].strip() if lines else ""
-    return f"{type(cause).__name__}: {first}"[:limit] if first else type(cause).__name__
+    return f"{type(exc).__name__}: {first}"[:limit] if first else type(exc).__name__

@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, AnyStr, TypeVar
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 from sqlalchemy import select
@@ -38,6 +38,8 @@ SENDER_TOO_LONG = "553 5.1.7 sender address longer than {limit} characters"
 BAD_DATA = "554 5.6.0 message cannot be stored as it is: {reason}"
 QUEUED = "250 2.0.0 OK: queued as {item_id}"
 DUPLICATE = "250 2.0.0 OK: already have it as {item_id}"
+
+TOO_MANY_ERRORS = "421 4.7.0 too many errors, closing the connection"
 
 _LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 _TOO_MUCH = "552 Error: Too much mail data"
@@ -97,7 +99,66 @@ class InboxSMTP(SMTP):
     so there is no decoded ``str`` copy to make, and the content is the original content.
     It uses aiosmtpd 1.4 internals (``_reader``, ``_call_handler_hook``,
     ``_set_post_data_state``); ``tests/inbound/test_big_mail.py`` checks the behaviour.
+
+    Session limits, as Postfix's ``smtpd_hard_error_limit`` and
+    ``smtpd_junk_command_limit``: every 4xx/5xx reply is an error, and so is every
+    NOOP, RSET, VRFY or HELP past the junk limit; at the error limit the client gets
+    ``421`` and the connection is closed. A flood of unknown recipients, or a session
+    kept open with NOOPs, otherwise holds a connection and the listener's time for as
+    long as the client likes. Both counts start again with each mail accepted, so a
+    relay delivering many mails over one connection is never cut.
     """
+
+    hard_error_limit = 20
+    junk_command_limit = 100
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._errors = 0
+        self._junk = 0
+        self._closing = False
+
+    async def push(self, status: AnyStr) -> None:
+        await super().push(status)
+        if status[:1] in ("4", "5", b"4", b"5"):
+            await self._count_error()
+
+    async def _count_error(self) -> None:
+        self._errors += 1
+        if self._errors >= self.hard_error_limit and not self._closing:
+            self._closing = True
+            await super().push(TOO_MANY_ERRORS)
+            if self.transport is not None:
+                self.transport.close()
+
+    async def _junk_command(self) -> None:
+        self._junk += 1
+        if self._junk > self.junk_command_limit:
+            await self._count_error()
+
+    @syntax("NOOP [ignored]")
+    async def smtp_NOOP(self, arg: str) -> None:
+        await self._junk_command()
+        if not self._closing:
+            await super().smtp_NOOP(arg)
+
+    @syntax("RSET")
+    async def smtp_RSET(self, arg: str) -> None:
+        await self._junk_command()
+        if not self._closing:
+            await super().smtp_RSET(arg)
+
+    @syntax("VRFY <address>")
+    async def smtp_VRFY(self, arg: str) -> None:
+        await self._junk_command()
+        if not self._closing:
+            await super().smtp_VRFY(arg)
+
+    @syntax("HELP [command]")
+    async def smtp_HELP(self, arg: str) -> None:
+        await self._junk_command()
+        if not self._closing:
+            await super().smtp_HELP(arg)
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
@@ -154,6 +215,8 @@ class InboxSMTP(SMTP):
         self.envelope.content = self.envelope.original_content = data  # type: ignore[assignment]
         del data  # the envelope holds the only reference: the reset below frees it
         status = await self._call_handler_hook("DATA")
+        if status is MISSING or status.startswith("250"):
+            self._errors = self._junk = 0  # a mail was accepted: a working client
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
 
