@@ -161,6 +161,7 @@ def _row(item: InboxItem) -> dict[str, Any]:
         "ticket_id": item.ticket_id,
         "failed_step": item.failed_step,
         "reason": item.reason,
+        "defects": item.defects or [],
         "attempts": item.attempts,
     }
 
@@ -215,6 +216,8 @@ def inbox_show(item_id: int, as_json: bool, raw: bool) -> None:
         print_json(row)
         return
     for key, value in row.items():
+        if isinstance(value, list):
+            value = "; ".join(value)
         echo(f"{key + ':':22} {'-' if value is None or value == '' else value}")
 
 

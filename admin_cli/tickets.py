@@ -19,6 +19,7 @@ from gateway import tickets as domain
 from gateway.errors import InvalidInput
 from gateway.export import find_tickets, ticket_record, ticket_summary
 from schema.models.tickets import STATUSES
+from schema.text import safe_data
 
 ACTOR = audit.ADMIN
 
@@ -102,6 +103,7 @@ def show(ref: str, as_json: bool) -> None:
 
 
 def _print_record(r: dict[str, Any]) -> None:
+    r = safe_data(r)  # rich writes straight to stdout: the same rule as every other line
     console = stdout()
     contact = r["contact"]
     who = " ".join(x for x in (contact["name"], contact["email"], contact["phone"]) if x)
@@ -127,6 +129,8 @@ def _print_record(r: dict[str, Any]) -> None:
         )
         if m["message_id"]:
             console.print(f"Message-ID: {m['message_id']}", markup=False, style="dim")
+        if m["defects"]:
+            console.print(f"defects: {'; '.join(m['defects'])}", markup=False, style="dim")
         console.print(m["visible_text"], markup=False)
     click.echo("")
     print_table(

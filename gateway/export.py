@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from gateway.agents import get_agent
 from gateway.errors import InvalidInput
 from gateway.queues import get_queue
-from schema.models import Agent, AuditEvent, Message, SlaPolicy, Ticket, TicketTag
+from schema.models import Agent, AuditEvent, InboxItem, Message, SlaPolicy, Ticket, TicketTag
 from schema.models.tickets import STATUSES, format_reference
 
 BATCH_SIZE = 500
@@ -172,6 +172,13 @@ def _records(session: Session, tickets: Sequence[Ticket]) -> list[dict[str, Any]
         .order_by(AuditEvent.created_at, AuditEvent.id)
     ):
         events[event.ticket_id].append(event)
+    inbox_ids = [m.inbox_id for ms in messages.values() for m in ms if m.inbox_id]
+    defects: dict[int, list[str]] = {
+        item_id: found or []
+        for item_id, found in session.execute(
+            select(InboxItem.id, InboxItem.defects).where(InboxItem.id.in_(inbox_ids))
+        )
+    }
     agent_ids = {m.author_agent_id for ms in messages.values() for m in ms if m.author_agent_id}
     # .all(): dict() would take a Result for a mapping, since it has .keys().
     agents = dict(
@@ -192,14 +199,16 @@ def _records(session: Session, tickets: Sequence[Ticket]) -> list[dict[str, Any]
                 if t.satisfaction_rating is not None
                 else None
             ),
-            "messages": [_message(m, agents) for m in messages[t.id]],
+            "messages": [
+                _message(m, agents, defects.get(m.inbox_id or 0, [])) for m in messages[t.id]
+            ],
             "audit": [_event(e) for e in events[t.id]],
         }
         for t in tickets
     ]
 
 
-def _message(message: Message, agents: dict[int, str]) -> dict[str, Any]:
+def _message(message: Message, agents: dict[int, str], defects: list[str]) -> dict[str, Any]:
     author = message.sender or (
         agents.get(message.author_agent_id, "") if message.author_agent_id else ""
     )
@@ -218,6 +227,7 @@ def _message(message: Message, agents: dict[int, str]) -> dict[str, Any]:
         "references": list(message.references or []),
         "sms_sid": message.sms_sid,
         "media_urls": list(message.media_urls or []),
+        "defects": defects,
         "attachments": [
             {
                 "filename": a.filename,

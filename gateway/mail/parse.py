@@ -25,7 +25,7 @@ from gateway.mail.headers import (
     message_ids,
     parse_date,
 )
-from gateway.mail.html import html_to_text, sanitize_html
+from gateway.mail.html import html_to_text, sanitize_html, too_deep
 from gateway.mail.parts import Leaf, payload_bytes, walk
 from gateway.mail.subjects import is_forward
 from gateway.message import Address, InboundMessage
@@ -75,9 +75,14 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
     if walked.plain is not None and "begin " in full_text:
         full_text, uuencoded = extract_uuencoded(full_text)
         attachments = [*attachments, *uuencoded]
+    deep = too_deep(raw_html) if raw_html else None
+    if deep:
+        defects.append(deep)
     if walked.plain is None and raw_html:
-        full_text = html_to_text(raw_html)
-    html = _sanitized(raw_html) if walked.html is not None else None
+        full_text, cut = html_to_text(raw_html, deep=deep is not None)
+        if cut:
+            defects.append(cut)
+    html = _sanitized(raw_html) if walked.html is not None and not deep else None
 
     head = first_headers(msg.raw_items())
     hint = _raw_header_charset(head, plain_charset or html_charset)
@@ -96,7 +101,9 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
         message_id=message_id(head.get("message-id")),
         in_reply_to=message_ids(head.get("in-reply-to")),
         references=message_ids(head.get("references")),
-        text=quotes.visible_text(full_text, raw_html or None, forwarded=is_forward(subject)),
+        text=quotes.visible_text(
+            full_text, None if deep else raw_html or None, forwarded=is_forward(subject)
+        ),
         full_text=full_text,
         html=html,
         attachments=tuple(attachments),

@@ -220,6 +220,7 @@ def _finish(item: InboxItem, work: Work, env: Env) -> Outcome:
     item.status = "ignored" if thread.decision == "ignore" else "done"
     item.reason = "; ".join(work.notes) or None
     item.failed_step = None
+    item.defects = list(work.parsed.message.defects) if work.parsed else []
     item.processed_at = env.now
     if work.ticket is not None:
         item.ticket_id = work.ticket.id

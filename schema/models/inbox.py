@@ -43,6 +43,9 @@ class InboxItem(Base):
         choice(*INBOX_STATUSES, name="inbox_status"), default="pending"
     )
     reason: Mapped[str | None] = mapped_column(SafeText())
+    # What parsing found wrong, every limit that cut something among it (None: processed
+    # before the column existed).
+    defects: Mapped[list[str] | None] = mapped_column(SafeJSON())
     failed_step: Mapped[str | None] = mapped_column(SafeString(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     classification: Mapped[str | None] = mapped_column(SafeString(16))

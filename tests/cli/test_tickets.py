@@ -46,6 +46,7 @@ MESSAGE_KEYS = {
     "references",
     "sms_sid",
     "media_urls",
+    "defects",
     "attachments",
 }
 EVENT_KEYS = {"at", "actor", "action", "old", "new"}
