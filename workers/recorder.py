@@ -11,6 +11,13 @@ wide as it was with one commit per mail, at a fraction of the commits.
 A worker thread waits for its batch's outcomes before it finishes the message, so the
 recorder never falls far behind and a database error reaches the message (which Dramatiq
 then retries harmlessly: its rows are no longer ``pending``).
+
+The database away when an outcome is written was a second window: the mail was sent, its
+``sent`` was lost, and after the lease the sweep sent it again (six notifications twice
+after one outage). Such a group is kept and written again, with a growing pause, until
+the database answers: an outage shorter than the lease costs no second mail. What stays
+is an outage longer than the lease, or the worker stopping or dying with outcomes
+unwritten (README, Notifications).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import queue
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema import db
@@ -28,6 +36,9 @@ from workers.claim import Outcome, record_outcomes
 log = logging.getLogger(__name__)
 MAX_GROUP = 500  # outcomes per transaction; bounds one statement's size
 _STOP = object()
+# The database cannot be reached: the same write may well succeed in a moment.
+_UNREACHABLE = (OperationalError, InterfaceError)
+_RETRY_FIRST, _RETRY_MAX = 0.2, 2.0  # seconds between attempts, doubling
 
 
 class RecordFailed(Exception):
@@ -76,6 +87,7 @@ class OutcomeRecorder:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-recorder", daemon=True)
         self._thread.start()
 
@@ -86,6 +98,8 @@ class OutcomeRecorder:
         """Write what was handed over, then stop the thread."""
         self._queue.put(_STOP)
         self._thread.join(timeout)
+        self._stopping.set()  # a write still retrying gives up: its rows wait for the sweep
+        self._thread.join(1)
 
     def _run(self) -> None:
         while True:
@@ -106,11 +120,20 @@ class OutcomeRecorder:
 
     def _write(self, group: list[tuple[BatchOutcomes, Outcome]]) -> None:
         error: BaseException | None = None
-        try:
-            with db.transaction(self._sessions) as session:
-                record_outcomes(session, [outcome for _, outcome in group])
-        except Exception as exc:  # the batches learn of it; this thread keeps recording
-            log.exception("recording %d outbox outcomes failed", len(group))
-            error = exc
+        pause = _RETRY_FIRST
+        while True:
+            try:
+                with db.transaction(self._sessions) as session:
+                    record_outcomes(session, [outcome for _, outcome in group])
+            except _UNREACHABLE as exc:
+                log.warning("recording %d outbox outcomes failed; retrying: %s", len(group), exc)
+                if not self._stopping.wait(pause):
+                    pause = min(2 * pause, _RETRY_MAX)
+                    continue
+                error = exc
+            except Exception as exc:  # the batches learn of it; this thread keeps recording
+                log.exception("recording %d outbox outcomes failed", len(group))
+                error = exc
+            break
         for batch, outcome in group:
             batch._finish(outcome, error)

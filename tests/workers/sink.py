@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
@@ -46,6 +46,7 @@ class Recorder:
         self.hang = False  # never answer DATA (until the client gives up)
         self.accept_before_hold: int | None = None  # accept N mails, then hold the rest
         self.held = 0
+        self.on_accept: Callable[[], None] | None = None  # runs before each 250 to DATA
         self._release: asyncio.Event | None = None
         self._lock = threading.Lock()
 
@@ -100,6 +101,8 @@ class Recorder:
             self.messages.append(mail)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.mail_options.append(list(envelope.mail_options))
+        if self.on_accept is not None:
+            self.on_accept()
         return "250 2.0.0 Ok: queued as Q" + str(len(self.messages))
 
     def release(self, controller: Controller) -> None:
