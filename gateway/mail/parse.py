@@ -9,7 +9,7 @@ store it and decide later; nothing a customer sent is dropped here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 from gateway.mail import quotes
@@ -29,6 +29,7 @@ from gateway.mail.html import html_to_text, sanitize_html, too_deep
 from gateway.mail.parts import Leaf, payload_bytes, walk
 from gateway.mail.subjects import is_forward
 from gateway.message import Address, InboundMessage
+from schema.text import safe_text
 
 # An opening MIME delimiter line ("--boundary", not the closing "--boundary--").
 _DELIMITER = re.compile(rb"^--(?!\S*--[ \t]*\r?$)\S[^\r\n]*\r?$", re.M)
@@ -110,7 +111,32 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
         thread_index=collapse(head["thread-index"]) if "thread-index" in head else None,
         defects=tuple(defects),
     )
-    return ParsedMail(message=message, mime=msg)
+    return ParsedMail(message=_safe(message), mime=msg)
+
+
+def _safe(message: InboundMessage) -> InboundMessage:
+    """The message with ``schema.text.safe_text`` applied now, not only at the database:
+    a Message-ID with a NUL must be the same string in memory (look-ups, keys) as stored."""
+
+    def addresses(found: tuple[Address, ...]) -> tuple[Address, ...]:
+        return tuple(Address(safe_text(a.address), safe_text(a.name)) for a in found)
+
+    return replace(
+        message,
+        sender=addresses((message.sender,))[0],
+        to=addresses(message.to),
+        cc=addresses(message.cc),
+        reply_to=addresses(message.reply_to),
+        subject=safe_text(message.subject),
+        message_id=safe_text(message.message_id) if message.message_id else None,
+        in_reply_to=tuple(safe_text(i) for i in message.in_reply_to),
+        references=tuple(safe_text(i) for i in message.references),
+        text=safe_text(message.text),
+        full_text=safe_text(message.full_text),
+        html=safe_text(message.html) if message.html is not None else None,
+        thread_index=safe_text(message.thread_index) if message.thread_index else None,
+        defects=tuple(safe_text(d) for d in message.defects),
+    )
 
 
 def _raw_header_charset(head: dict[str, str], body_charset: str | None) -> str | None:
