@@ -6,9 +6,9 @@ import smtplib
 
 from sqlalchemy import select
 
+from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
-from gateway.server import BackgroundGateway
 from schema.models import InboxItem, Ticket
 from tests.inbound.mails import new_request
 from tests.inbound.test_resilience import proxied_env

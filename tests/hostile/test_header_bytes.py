@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from admin_cli.output import json_line
-from gateway.explain import explain
+from gateway.pipeline.explain import explain
 from gateway.runtime import Runtime
 from schema.models import Contact, InboxItem, Message, Ticket
 from tests.conftest import Ingest

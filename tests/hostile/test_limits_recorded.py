@@ -11,8 +11,8 @@ import smtplib
 import pytest
 from sqlalchemy import select
 
+from admin_cli.app import Gateway
 from gateway.mail.html import MAX_DEPTH
-from gateway.server import Gateway
 from schema.models import InboxItem, Message, Ticket
 from tests.cli.conftest import Ticketgw, assert_ok
 

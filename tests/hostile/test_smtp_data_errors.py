@@ -10,7 +10,7 @@ import smtplib
 
 from sqlalchemy import select
 
-from gateway.server import Gateway
+from admin_cli.app import Gateway
 from schema.models import InboxItem, Message
 from tests.conftest import Ingest
 

@@ -9,8 +9,8 @@ import smtplib
 import pytest
 from sqlalchemy import func, select
 
+from admin_cli.app import Gateway
 from gateway.inbound.smtp import InboxSMTP
-from gateway.server import Gateway
 from schema.models import InboxItem
 from tests.inbound.mails import new_request
 

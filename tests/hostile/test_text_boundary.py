@@ -13,7 +13,7 @@ import smtplib
 import pytest
 from sqlalchemy import select
 
-from gateway.server import Gateway
+from admin_cli.app import Gateway
 from schema.models import Contact, InboxItem, Message, Ticket
 
 HEAD = (
