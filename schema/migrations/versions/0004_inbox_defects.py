@@ -1,7 +1,7 @@
 """inbox.defects: what parsing found wrong with a mail, and every limit that cut it
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004_inbox_defects
+Revises: 0003_sms_media
 Create Date: 2026-12-06 01:30:00
 
 A part limit, a nesting limit or an HTML conversion budget can cut what a mail's message
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004_inbox_defects"
+down_revision = "0003_sms_media"
 branch_labels = None
 depends_on = None
 
