@@ -1,7 +1,7 @@
 """inbox.defects: what parsing found wrong with a mail, and every limit that cut it
 
-Revision ID: 0004_inbox_defects
-Revises: 0003_sms_media
+Revision ID: 0005_inbox_defects
+Revises: 0004_ticket_subject_index
 Create Date: 2026-12-06 01:30:00
 
 A part limit, a nesting limit or an HTML conversion budget can cut what a mail's message
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_inbox_defects"
-down_revision = "0003_sms_media"
+revision = "0005_inbox_defects"
+down_revision = "0004_ticket_subject_index"
 branch_labels = None
 depends_on = None
 
