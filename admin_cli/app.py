@@ -1,4 +1,4 @@
-"""``ticketgw serve``: the SMTP and HTTP listeners, and the processing of what they accept.
+"""``ticketgw serve``: the SMTP, HTTP and IMAP listeners, and the processing of what they accept.
 
 The SMTP server runs on an asyncio loop; storing a mail happens in a small thread pool
 (the listener's hooks). :class:`Gateway` runs in the foreground (``serve``, processing in a
@@ -18,6 +18,7 @@ from typing import Literal
 
 from admin_cli.processing import Processing, ProcessingProcess
 from gateway.errors import CannotListen
+from gateway.imap.listener import ImapListener
 from gateway.inbound.http import HttpListener
 from gateway.inbound.smtp import InboxHandler, smtp_factory
 from gateway.pipeline.processor import InboxProcessor
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 
 
 class Gateway:
-    """The SMTP and HTTP (Twilio) listeners, and what processes and delivers what they accept.
+    """The SMTP, HTTP (Twilio) and IMAP listeners, and what processes and delivers what they accept.
+
+    ``smtp_and_http=False`` leaves the sockets closed (``ticketgw imap``: the mailboxes only).
 
     ``processing="thread"`` keeps processing in this process (tests, ``demo``);
     ``"process"`` moves it to a child process (``serve``), so that accepting mail never
@@ -44,8 +47,11 @@ class Gateway:
         sweep_seconds: float = 30.0,
         delivery: DeliveryOptions | None = None,
         processing: Literal["thread", "process"] = "thread",
+        smtp_and_http: bool = True,
+        imap: bool = True,
     ) -> None:
         self.runtime = runtime
+        self.smtp_and_http = smtp_and_http
         self.processing: Processing | ProcessingProcess = (
             Processing(runtime, sweep_seconds=sweep_seconds, delivery=delivery)
             if processing == "thread"
@@ -55,6 +61,8 @@ class Gateway:
         self._servers: list[asyncio.Server] = []
         self.smtp_address: tuple[str, int] | None = None
         self.http = HttpListener(runtime, self.processing.submit, self.executor)
+        # Mailboxes read over IMAP, each by a poller thread; it stores into the same inbox.
+        self.imap = ImapListener(runtime, self.processing.submit) if imap else None
 
     @property
     def processor(self) -> InboxProcessor:
@@ -63,6 +71,15 @@ class Gateway:
         return self.processing.processor
 
     async def start(self) -> None:
+        if self.smtp_and_http:
+            await self._listen()
+        self.processing.start()
+        if self.smtp_address is not None:
+            log.info("SMTP listening on %s:%s", *self.smtp_address)
+        if self.imap is not None:
+            self.imap.start()
+
+    async def _listen(self) -> None:
         settings = self.runtime.settings
         handler = InboxHandler(self.runtime, self.processing.submit, self.executor)
         host, port = settings.smtp_listen
@@ -82,15 +99,16 @@ class Gateway:
             await server.wait_closed()
             self.executor.shutdown(wait=False)
             raise
-        self.processing.start()
-        log.info("SMTP listening on %s:%s", *self.smtp_address)
 
     @property
     def http_address(self) -> tuple[str, int] | None:
         return self.http.address
 
     async def stop(self) -> None:
-        await self.http.stop()
+        if self.imap is not None:
+            self.imap.stop()
+        if self.smtp_and_http:
+            await self.http.stop()
         for server in self._servers:
             server.close()
             await server.wait_closed()
@@ -98,11 +116,16 @@ class Gateway:
         self.processing.stop()
 
 
-def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None) -> None:
+def serve(
+    runtime: Runtime,
+    on_started: Callable[[Gateway], None] | None = None,
+    *,
+    smtp_and_http: bool = True,
+) -> None:
     """Run until SIGINT or SIGTERM; pending inbox items are picked up on the next start."""
 
     async def main() -> None:
-        gateway = Gateway(runtime, processing="process")
+        gateway = Gateway(runtime, processing="process", smtp_and_http=smtp_and_http)
         await gateway.start()
         if on_started is not None:
             on_started(gateway)

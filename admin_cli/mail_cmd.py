@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,50 @@ def _category(outcome: Outcome) -> str:
 def _batches(items: Iterator[tuple[bytes, str]], size: int) -> Iterator[list[tuple[bytes, str]]]:
     while batch := list(islice(items, size)):
         yield batch
+
+
+@mail.command()
+@click.argument("mailbox")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day to read again (YYYY-MM-DD), by the server's arrival date.",
+)
+@click.option("--folder", help="Folder to read (default: the mailbox's own, e.g. Processed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def backfill(mailbox: str, since: datetime, folder: str | None, as_json: bool) -> None:
+    """Read MAILBOX's mail since a date again; what is stored already is skipped.
+
+    The folder is opened read-only: nothing is moved, flagged or deleted, and the
+    mailbox's checkpoint stays. New mails are processed before the command ends.
+    """
+    from gateway.imap.backfill import backfill as read_again
+    from gateway.imap.mailboxes import get_mailbox, mailbox_config
+
+    rt = runtime(migrate=True)
+    with rt.sessions() as session:
+        config = mailbox_config(session, get_mailbox(session, mailbox))
+    result = read_again(config, rt, since.date(), folder=folder)
+    outcomes = process_pending(rt.sessions, rt.settings) if result.stored else []
+    failed = sum(1 for o in outcomes if o.status == "failed")
+    summary = {
+        "mailbox": mailbox,
+        "folder": result.folder,
+        "mails": result.mails,
+        "new": result.stored,
+        "duplicates": result.duplicates,
+        "unreadable": len(result.skipped),
+        "failed": failed,
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        print_table(("", "count"), [(k, summary[k]) for k in list(summary)[2:]])
+    for line in result.skipped:
+        click.echo(f"  not read: {line}", err=True)
+    if failed or result.skipped:
+        raise click.exceptions.Exit(1)
 
 
 @mail.group()

@@ -1,7 +1,9 @@
-"""A loopback TCP proxy that a test can cut, stall and restore: a database outage on demand.
+"""A loopback TCP proxy that a test can cut, stall and restore: a server outage on demand.
 
 ``cut`` is a crashed server (connections refused and broken); ``stall`` is a frozen one
 (SIGSTOP): connections are accepted and kept, and nothing comes back until ``restore``.
+``drop_after(n)`` arms a one-shot cut once the server has sent ``n`` more bytes through
+the proxy: a connection dropped in the middle of a response, deterministically.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ class TcpProxy:
         self._closed = False
         self._flowing = threading.Event()
         self._flowing.set()
+        self._drop_at: int | None = None
+        self.bytes_down = 0  # bytes the server sent to clients, over all connections
+        self.drops = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -41,13 +46,21 @@ class TcpProxy:
             upstream.settimeout(None)  # the timeout was for connecting: a stall must last
             with self._lock:
                 self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, down in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pipe, args=(a, b, down), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+    def drop_after(self, more_bytes: int) -> None:
+        """Break every connection once the server has sent ``more_bytes`` more bytes."""
+        with self._lock:
+            self._drop_at = self.bytes_down + more_bytes
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, down: bool) -> None:
         try:
             while chunk := src.recv(65536):
                 self._flowing.wait()  # stalled: held, not lost, until restore
+                if down and self._count(len(chunk)):
+                    self._break()
+                    return
                 dst.sendall(chunk)
         except OSError:
             pass
@@ -56,9 +69,21 @@ class TcpProxy:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
 
+    def _count(self, size: int) -> bool:
+        with self._lock:
+            self.bytes_down += size
+            if self._drop_at is not None and self.bytes_down >= self._drop_at:
+                self._drop_at = None
+                self.drops += 1
+                return True
+            return False
+
     def cut(self) -> None:
         """Refuse new connections and break every open one, as a crashed server would."""
         self.up = False
+        self._break()
+
+    def _break(self) -> None:
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:

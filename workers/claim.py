@@ -14,7 +14,6 @@ outcome never overwrites a newer claim of the same row.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,23 +22,11 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import Session
 
 from gateway import bounces
+from gateway.backoff import Backoff
 from schema.models import OutboxItem
 from schema.models.base import utcnow
 
 ERROR_LIMIT = 2000  # last_error is for people: keep it readable, not a traceback dump
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with jitter: ``base * 2**(attempt-1)``, capped, ± ``jitter``."""
-
-    base: float = 10.0
-    cap: float = 3600.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int) -> float:
-        raw = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        return raw * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 
 def claim_batch(

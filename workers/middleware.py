@@ -18,9 +18,9 @@ from dramatiq import Broker, Middleware
 from dramatiq.broker import MessageProxy
 from dramatiq.worker import Worker, WorkerThread
 
+from gateway.backoff import Backoff
 from gateway.config import Settings
 from gateway.runtime import Runtime, open_runtime
-from workers.claim import Backoff
 from workers.recorder import OutcomeRecorder
 from workers.transports.base import NotConfigured
 from workers.transports.smtp import Reuse, SmtpTransport

@@ -3,6 +3,7 @@
 from schema.models.audit import AuditEvent, Escalation
 from schema.models.base import Base
 from schema.models.inbox import InboxItem
+from schema.models.mailboxes import Mailbox, MailboxUid
 from schema.models.media import MediaFetch
 from schema.models.messages import Attachment, KnownMessageId, Message
 from schema.models.outbox import OutboxItem
@@ -21,6 +22,8 @@ __all__ = [
     "Escalation",
     "InboxItem",
     "KnownMessageId",
+    "Mailbox",
+    "MailboxUid",
     "MediaFetch",
     "Message",
     "OutboxItem",

@@ -19,13 +19,13 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from admin_cli.main import cli
+from gateway.backoff import Backoff
 from gateway.config import load_settings
 from gateway.runtime import Runtime
 from gateway.template_vars import sample_vars
 from schema.models import OutboxItem
 from tests.workers.sink import Recorder, running_sink
 from workers.broker import setup_broker, start_workers
-from workers.claim import Backoff
 from workers.middleware import DeliveryOptions
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiosmtpd.controller import Controller
 from dramatiq import Message
 
+from gateway.backoff import Backoff
 from gateway.config import load_settings
 from gateway.runtime import Runtime
 from schema.models.base import utcnow
@@ -16,7 +17,6 @@ from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
 from workers import claim
 from workers.broker import setup_broker
-from workers.claim import Backoff
 from workers.relay import MAX_BATCH, batch_size, relay_pending
 
 Sink = tuple[Recorder, Controller]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from aiosmtpd.controller import Controller
 
+from gateway.backoff import Backoff
 from gateway.runtime import Runtime
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, Workers, row
 from tests.workers.sink import Recorder
-from workers.claim import Backoff
 from workers.middleware import DeliveryOptions
 from workers.relay import relay_pending
 

@@ -1,0 +1,1 @@
+"""Reading hosted mailboxes over IMAP: configuration, credentials, the poller and listener."""

@@ -1,0 +1,76 @@
+"""The IMAP listener: one poller thread per configured mailbox, kept in step with the table.
+
+It reads the ``mailboxes`` table on start and every ``refresh_seconds``: a mailbox added
+or enabled gets a poller, one removed or disabled loses it, one changed (``updated_at``)
+gets a fresh one with the new settings. Each stored item id goes to ``on_stored`` (the
+inbox processor); whatever that hand-over misses, the processor's sweep finds as pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.imap.mailboxes import MailboxConfig, configs
+from gateway.imap.poller import MailboxPoller
+from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class ImapListener:
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_stored: Callable[[int], None],
+        *,
+        refresh_seconds: float = 10.0,
+    ) -> None:
+        self.runtime = runtime
+        self.on_stored = on_stored
+        self.refresh_seconds = refresh_seconds
+        self._pollers: dict[int, tuple[MailboxConfig, MailboxPoller]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="imap-listener", daemon=True)
+
+    def start(self) -> None:
+        self.refresh()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        for _config, poller in self._pollers.values():
+            poller.stop()
+        self._pollers.clear()
+
+    @property
+    def mailboxes(self) -> list[str]:
+        return sorted(config.name for config, _poller in self._pollers.values())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.refresh_seconds):
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Start, restart and stop pollers to match the table."""
+        try:
+            with self.runtime.sessions() as session:
+                wanted = {c.id: c for c in configs(session) if c.enabled}
+        except SQLAlchemyError as exc:
+            log.error("cannot read the mailboxes: %s", exc)
+            return
+        for mailbox_id in list(self._pollers):
+            config, poller = self._pollers[mailbox_id]
+            if wanted.get(mailbox_id) != config or not poller.is_alive():
+                poller.stop()
+                del self._pollers[mailbox_id]
+        for mailbox_id, config in wanted.items():
+            if mailbox_id not in self._pollers and not self._stop.is_set():
+                poller = MailboxPoller(config, self.runtime, self.on_stored)
+                poller.start()
+                self._pollers[mailbox_id] = (config, poller)
