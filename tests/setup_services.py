@@ -1,8 +1,11 @@
-"""Make sure the servers the suite talks to are running before pytest starts.
+"""Make sure the servers the suite talks to are running (or installed) before pytest starts.
 
 PostgreSQL and Redis are installed and started on the machines this project runs on; this
 starts whichever has stopped, with the same commands the machine uses at boot, and says
-loudly when one cannot be had. It never installs or configures a server by itself.
+loudly when one cannot be had. Dovecot is different: the IMAP tests start their own,
+unprivileged, from its binary, so only the Debian package ``dovecot-imapd`` is needed;
+it is installed when missing (as root, or with password-less sudo). The system service
+the package may start is left alone: the tests never use it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,29 @@ def start(name: str, port: int, command: list[str]) -> bool:
     return False
 
 
+def ensure_dovecot() -> bool:
+    sbin = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    if shutil.which("dovecot", path=sbin):
+        return True
+    prefix = [] if os.getuid() == 0 else ["sudo", "-n"]
+    if prefix and not shutil.which("sudo"):
+        print(
+            "!! dovecot is not installed and installing it needs root: "
+            "apt-get install dovecot-imapd"
+        )
+        return False
+    print("installing dovecot-imapd for the IMAP tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [*prefix, "apt-get", "install", "-y", "-q", "dovecot-imapd"]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run([*prefix, "apt-get", "update", "-q"], env=env, check=False)
+        subprocess.run(install, env=env, check=False)
+    if shutil.which("dovecot", path=sbin):
+        return True
+    print("!! could not install dovecot-imapd: the IMAP tests will skip (fail in CI)")
+    return False
+
+
 def main() -> int:
     versions = sorted(p.name for p in Path("/etc/postgresql").glob("*")) or ["15"]
     ok = start(
@@ -63,6 +89,7 @@ def main() -> int:
             "no",
         ],
     )
+    ok &= ensure_dovecot()
     if ok:
         return 0
     # Outside CI the database tests then skip with a message; in CI a missing server fails.

@@ -13,6 +13,7 @@ from gateway.imap.listener import ImapListener
 from gateway.imap.mailboxes import MailboxChanges, MailboxConfig, add_mailbox, mailbox_config
 from gateway.runtime import Runtime
 from schema.models import InboxItem, Mailbox
+from tests.cli.conftest import ticketgw  # noqa: F401 (the CLI fixture, for these tests too)
 from tests.dovecot import Dovecot, running_dovecot
 from tests.waiting import wait_until
 
