@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, iso, print_json, print_table
@@ -47,7 +49,7 @@ def _password(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        text = click.get_text_stream("stdin").read() if path == "-" else Path(path).read_text()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
         raise InvalidInput(f"cannot read --password-file {path}: {exc.strerror}") from exc
     password = text.rstrip("\r\n")
@@ -157,9 +159,9 @@ def remove(name: str) -> None:
 def list_(as_json: bool) -> None:
     """List mailboxes with their state: connected, checkpoint, last error."""
     with transaction() as session:
-        queues = dict(session.query(Queue.id, Queue.name).all())
+        queues = {queue.id: queue.name for queue in session.scalars(select(Queue))}
         records = [
-            mailbox_record(m, queues.get(m.queue_id)) for m in domain.list_mailboxes(session)
+            mailbox_record(m, queues.get(m.queue_id or 0)) for m in domain.list_mailboxes(session)
         ]
     if as_json:
         print_json(records)

@@ -19,5 +19,5 @@ class Backoff:
     jitter: float = 0.2
 
     def delay(self, attempt: int) -> float:
-        raw = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        raw = min(self.cap, self.base * 2.0 ** max(0, attempt - 1))
         return raw * random.uniform(1 - self.jitter, 1 + self.jitter)
