@@ -130,23 +130,40 @@ def main() -> int:
             "end to end (target >= 250)"
         )
 
-        latencies: list[float] = []
+        # A second connection in IDLE tells when Dovecot announces each mail: Dovecot
+        # waits 500 ms after a change before it notifies IDLE clients (NOTIFY_DELAY_MSECS
+        # in its mailbox-watch.c, not configurable), so that part is the server's.
+        observer = dovecot.client(user)
+        observer.select_folder("INBOX")
+        totals: list[float] = []
+        announced: list[float] = []
         for n in range(args.latency_mails):
+            observer.idle()
             time.sleep(0.5)
-            raw = _mail(n, "latency")
             mid = f"latency-{n}@bench.example.org"
-            client.append("INBOX", raw)
+            client.append("INBOX", _mail(n, "latency"))
             appended = time.monotonic()
+            while not any(r[1:2] == (b"EXISTS",) for r in observer.idle_check(timeout=10)):
+                pass
+            exists = time.monotonic()
+            observer.idle_done()
             while not _done(runtime, mid):
                 time.sleep(0.005)
-            latencies.append((time.monotonic() - appended) * 1000)
-        latencies.sort()
-        print(
-            f"APPEND -> stored ticket under IDLE, {len(latencies)} mails: "
-            f"median {statistics.median(latencies):.0f} ms, "
-            f"p90 {latencies[int(len(latencies) * 0.9) - 1]:.0f} ms, "
-            f"max {latencies[-1]:.0f} ms (target: median < 500 ms)"
-        )
+            totals.append((time.monotonic() - appended) * 1000)
+            announced.append((exists - appended) * 1000)
+        observer.logout()
+        ours = [t - a for t, a in zip(totals, announced, strict=True)]
+        for name, values in (
+            ("APPEND -> stored ticket under IDLE", totals),
+            ("  of which APPEND -> Dovecot's IDLE announcement", announced),
+            ("  of which announcement -> stored ticket (the gateway)", ours),
+        ):
+            values = sorted(values)
+            print(
+                f"{name}, {len(values)} mails: median {statistics.median(values):.0f} ms, "
+                f"p90 {values[int(len(values) * 0.9) - 1]:.0f} ms, max {values[-1]:.0f} ms"
+            )
+        print("target: median APPEND -> stored ticket under 500 ms")
         client.logout()
     finally:
         if proc is not None and proc.poll() is None:

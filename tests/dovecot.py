@@ -126,6 +126,10 @@ class Dovecot:
         self.root.chmod(0o755)
         self.port = free_port()
         self.tls_port = free_port()
+        # A server that does not offer IDLE, for the polling path: the same Dovecot,
+        # reached on another loopback address (all of 127/8 is loopback on Linux).
+        self.no_idle_host = "127.0.0.2"
+        self.no_idle_port = free_port()
         self.cert = self.root / "cert.pem"
         self.passwd = self.root / "passwd"
         self.mail = self.root / "mail"
@@ -160,7 +164,7 @@ state_dir = {self.root}/state
 instance_name = ticketgw-test-{self.port}
 log_path = {self.log}
 protocols = imap
-listen = 127.0.0.1
+listen = 127.0.0.1, {self.no_idle_host}
 ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{self.root}/key.pem
@@ -198,6 +202,15 @@ service imap-login {{
     address = 127.0.0.1
     port = {self.tls_port}
     ssl = yes
+  }}
+  inet_listener imap_no_idle {{
+    address = {self.no_idle_host}
+    port = {self.no_idle_port}
+  }}
+}}
+local {self.no_idle_host} {{
+  protocol imap {{
+    imap_capability = IMAP4rev1 SASL-IR LITERAL+ ENABLE UIDPLUS MOVE
   }}
 }}
 service anvil {{

@@ -19,7 +19,13 @@ from sqlalchemy import select
 
 from gateway.imap.after import FolderCache, leftover_uids, run_post_action
 from gateway.imap.connection import open_folder
-from gateway.imap.intake import Fetched, Stored, read_checkpoint, store_fetched
+from gateway.imap.intake import (
+    Fetched,
+    Stored,
+    advance_checkpoint,
+    read_checkpoint,
+    store_fetched,
+)
 from gateway.imap.mailboxes import MailboxConfig
 from gateway.runtime import Runtime
 from schema.models import InboxItem, MailboxUid
@@ -86,6 +92,10 @@ def sync_folder(
             checkpoint.uidvalidity,
             folder.uidvalidity,
         )
+        with runtime.transaction() as session:
+            # Nothing is stored under the new UIDVALIDITY yet: start it at 0, so that the
+            # next pass does not take it for a change again (and warn again).
+            advance_checkpoint(session, config.id, folder.uidvalidity, 0)
     last = checkpoint.last_uid if checkpoint.uidvalidity == folder.uidvalidity else 0
     new = [uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last]
     todo = sorted(set(new) | set(leftover_uids(client, config, last)))

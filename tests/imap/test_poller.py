@@ -177,3 +177,12 @@ def test_five_thousand_mails_are_stored_in_order_none_lost(
     assert [uid for uid, _ in pairs] == list(range(1, 5001))
     assert [item for _, item in pairs] == sorted(item for _, item in pairs)
     assert account.mailbox().last_uid == 5000
+
+
+def test_without_idle_the_folder_is_polled(account: Account, listen: Listen) -> None:
+    dovecot = account.dovecot
+    account.add_mailbox(host=dovecot.no_idle_host, port=dovecot.no_idle_port, poll_seconds=5)
+    listen()
+    account.wait_for_state("connected")
+    account.append(mail(1))
+    wait_until(lambda: account.uids("Processed") == [1], what="the mail found by polling")
