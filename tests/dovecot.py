@@ -131,7 +131,9 @@ class Dovecot:
         self.no_idle_host = "127.0.0.2"
         self.no_idle_port = free_port()
         self.cert = self.root / "cert.pem"
-        self.passwd = self.root / "passwd"
+        # One passwd file per user: Dovecot reads a file it has not seen at once, where a
+        # shared file changed within the same second may be served from its stale copy.
+        self.passwd = self.root / "passwd.d"
         self.mail = self.root / "mail"
         self.log = self.root / "dovecot.log"
         self.introspection = Introspection()
@@ -149,8 +151,8 @@ class Dovecot:
         (self.root / "state").mkdir()
         _self_signed(self.cert, self.root / "key.pem")
         (self.root / "key.pem").chmod(0o644)
-        self.passwd.write_text("")
-        self.passwd.chmod(0o644)
+        self.passwd.mkdir()
+        self.passwd.chmod(0o755)
         (self.root / "oauth2.conf").write_text(
             f"introspection_mode = post\n"
             f"introspection_url = {self.introspection.url}\n"
@@ -180,7 +182,7 @@ first_valid_uid = 1
 mail_max_userip_connections = 100
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.passwd}
+  args = scheme=PLAIN username_format=%u {self.passwd}/%u
   mechanisms = plain login
 }}
 passdb {{
@@ -265,11 +267,9 @@ service auth-worker {{
         """A new user with an empty INBOX; ``name`` gets a unique suffix."""
         user = f"{name}-{len(self._users)}-{os.getpid()}@example.com"
         self._users[user] = password
-        lines = "".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self._users.items())
-        tmp = self.passwd.with_suffix(".tmp")
-        tmp.write_text(lines)
-        tmp.chmod(0o644)
-        tmp.replace(self.passwd)  # Dovecot re-reads the file when it changes
+        path = self.passwd / user
+        path.write_text(f"{user}:{{PLAIN}}{password}\n")
+        path.chmod(0o644)
         return user
 
     def client(self, user: str) -> IMAPClient:
