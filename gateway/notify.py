@@ -135,6 +135,9 @@ def _on_reply_held(session: Session, settings: Settings, ticket: Ticket, event: 
     agent = session.get(Agent, event.agent_id)
     if agent is None:
         return 0
+    # A key per ticket and agent (automatic mail) may have been used by an earlier mail.
+    if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == event.key)):
+        return 0
     recipient = Recipient.agent(agent)
     message = session.get(Message, event.message_id)
     error = (event.title, event.reason)

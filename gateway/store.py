@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gateway import agent_reply, bounces, commands, events, tickets
+from gateway.agent_auth import verify_agent
 from gateway.commands import parse_commands
 from gateway.contacts import contact_for_email
 from gateway.errors import GatewayError, Quarantine
@@ -70,6 +71,7 @@ def store(work: Work, env: Env) -> Work:
             audience="none",
             held_reason=f"automatic mail ({work.verdict.reason})",
         )
+        _tell_agent_of_automatic(work, env, ticket, message)
     else:
         audience: Audience = "agents" if work.verdict.kind == "list" else "all"
         message = _add(
@@ -201,6 +203,43 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
     )
     events.emit(env.session, CommandFailed(ticket.id, agent.id, message.id, errors))
     return message
+
+
+def _tell_agent_of_automatic(work: Work, env: Env, ticket: Ticket, message: Message) -> None:
+    """An agent's automatic reply is not relayed: the agent hears why, once per ticket.
+
+    Only when the mail would have acted as the agent (token and From bound to them), so a
+    forged From gets nobody a mail; once per ticket, so a responder that answers our
+    notice too (it carries ``Auto-Submitted``, but home-made scripts ignore that) ends there.
+    """
+    assert work.parsed is not None
+    assert work.thread is not None
+    assert work.verdict is not None
+    agent = lookups(env.session).agent(work.sender)
+    verified, _ = verify_agent(
+        agent,
+        work.sender,
+        work.thread.token,
+        work.parsed.mime,
+        env.settings.trusted_authserv_ids,
+    )
+    if not verified or agent is None or work.held:
+        return
+    reason = (
+        f"it was taken for an automatic reply ({work.verdict.reason}). Automatic replies, "
+        "such as out-of-office notices, never go to customers and do not count as the first "
+        "response. If a person wrote it, send it again in other words; to stop these notices, "
+        "exclude the support address from your auto-responder."
+    )
+    held = ReplyHeld(
+        ticket.id,
+        agent.id,
+        message.id,
+        "an automatic reply",
+        reason,
+        f"reply_held:automatic:{ticket.id}:{agent.id}",
+    )
+    events.emit(env.session, held)
 
 
 def _queue_for(env: Env, work: Work) -> Queue:
