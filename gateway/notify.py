@@ -227,7 +227,16 @@ def _to_customer(
     recipient = _customer(ticket)
     if recipient is None:
         return 0
-    vars = _vars(session, settings, ticket, recipient, agent=agent, message=message, status=status)
+    vars = _vars(
+        session,
+        settings,
+        ticket,
+        recipient,
+        agent=agent,
+        message=message,
+        status=status,
+        whole_text=template == "agent_reply",  # the agent's answer is the mail itself
+    )
     key = key or f"{template}:{message.id if message else ticket.id}:{recipient.address}"
     if ticket.channel == "sms":
         sms_template = {"agent_reply": "sms_agent_reply"}.get(template, template)

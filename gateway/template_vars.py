@@ -18,6 +18,11 @@ from gateway.queues import reply_address
 from gateway.tickets import messages_of
 from schema.models import Agent, Contact, Message, Ticket
 
+# A notification to agents shows at most this much of the message: a 10 MB log mailed in
+# made a 21.5 MB notification to each agent, which relays with a 10 MB limit refuse, and
+# as much again in each outbox row. The whole message is on the ticket.
+EXCERPT_CHARS = 10_000
+
 VAR_KEYS = (
     "ticket",
     "recipient",
@@ -85,8 +90,12 @@ def ticket_vars(
     sla: tuple[str, str, datetime, int | None] | None = None,
     error: tuple[str, str] | None = None,
     sms: Mapping[str, Any] | None = None,
+    whole_text: bool = False,
 ) -> dict[str, Any]:
     """The template variables for one notification about ``ticket``.
+
+    ``message.text`` is an excerpt of at most :data:`EXCERPT_CHARS` characters unless
+    ``whole_text`` (an agent's reply relayed to the customer is the mail itself).
 
     ``agent`` defaults to the author of ``message`` when an agent wrote it (agent_reply,
     internal_note), else to the assignee. ``status`` is ``(old, new)``, ``sla`` is
@@ -110,7 +119,7 @@ def ticket_vars(
         "recipient": {"name": recipient_name, "address": recipient_address},
         "customer": {"name": ticket.contact.name, "address": _contact_address(ticket)},
         "agent": {"name": agent.name, "email": agent.email} if agent else None,
-        "message": _message(session, message, ticket) if message else None,
+        "message": _message(session, message, ticket, whole_text) if message else None,
         "status": {"old": status[0], "new": status[1]} if status else None,
         "sla": (
             {
@@ -191,7 +200,10 @@ def sample_vars(name: str) -> dict[str, Any]:
         "customer": customer,
         "agent": ann,
         "message": {
+            "id": 1,
             "text": _SAMPLE_TEXT[by_agent],
+            "size": len(_SAMPLE_TEXT[by_agent]),
+            "truncated": False,
             "author": ann["name"] if by_agent else customer["name"],
             "address": ann["email"] if by_agent else customer["address"],
             "participant": True,
@@ -231,7 +243,18 @@ def _contact_address(ticket: Ticket) -> str:
     return identity.value if identity else ""
 
 
-def _message(session: Session, message: Message, ticket: Ticket) -> dict[str, Any]:
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of ``text``, at most ``limit`` characters, ended at a line break if one is
+    near the cut (a notification shows whole lines)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", limit * 4 // 5, limit)
+    return text[: cut if cut > 0 else limit]
+
+
+def _message(
+    session: Session, message: Message, ticket: Ticket, whole_text: bool = False
+) -> dict[str, Any]:
     """The message as its own sender wrote it: never the ticket's customer for a stranger."""
     address = message.sender
     if message.author_kind == "agent" and message.author_agent_id is not None:
@@ -246,8 +269,13 @@ def _message(session: Session, message: Message, ticket: Ticket) -> dict[str, An
         author = (contact.name if contact else "") or address
     else:
         author = "system"
+    text = message.visible_text
+    shown = text if whole_text else excerpt(text)
     return {
-        "text": message.visible_text,
+        "id": message.id,
+        "text": shown,
+        "size": len(text),
+        "truncated": len(shown) < len(text),
         "author": author,
         "address": address or "",
         "participant": message.participant is not False,

@@ -338,7 +338,10 @@ def test_ticket_vars_from_the_database(runtime: Runtime) -> None:
     assert by_ann["recipient"] == {"name": "Carol", "address": "carol@example.org"}
     assert by_ann["agent"] == {"name": "Ann Agent", "email": "ann@example.com"}  # the writer
     assert by_ann["message"] == {
+        "id": reply_id,
         "text": "On it.",
+        "size": 6,
+        "truncated": False,
         "author": "Ann Agent",
         "address": "ann@example.com",
         "participant": True,
