@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from admin_cli.main import cli
 from tests.inbound.mails import new_request
-from tests.live import Live, answer, html_of, received, send, settled, text_of
+from tests.live import Live, answer, html_of, mails_to, received, send, settled, text_of
 from tests.safety.conftest import ANN, CUSTOMER
 
 STRANGER = "mallory@elsewhere.example"
@@ -56,6 +56,7 @@ def test_a_stranger_threading_in_is_shown_as_themself(live: Live, env: dict[str,
     assert "Please send the replacement printer" in text
 
     settled(live)
+    assert mails_to(live.sink, STRANGER) == [], "nothing of the ticket goes to a stranger"
     record = json.loads(tickets_show(env, "--json"))
     [theirs] = [m for m in record["messages"] if m["author"] == STRANGER]
     assert theirs["participant"] is False
