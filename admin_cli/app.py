@@ -20,6 +20,7 @@ from admin_cli.processing import Processing, ProcessingProcess
 from gateway.errors import CannotListen
 from gateway.inbound.http import HttpListener
 from gateway.inbound.smtp import InboxHandler, smtp_factory
+from gateway.memory import return_large_blocks
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime
 from workers.middleware import DeliveryOptions
@@ -100,6 +101,7 @@ class Gateway:
 
 def serve(runtime: Runtime, on_started: Callable[[Gateway], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM; pending inbox items are picked up on the next start."""
+    return_large_blocks()  # the listener holds each big mail whole until it is stored
 
     async def main() -> None:
         gateway = Gateway(runtime, processing="process")

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import select
 
+from gateway.pipeline.batch import BATCH_BYTES, by_size
 from schema.models import OutboxItem
 from tests.live import Live, html_of, received, send, settled, text_of
 from tests.safety.conftest import ANN, BOB, CUSTOMER
@@ -42,3 +43,14 @@ def test_a_big_mail_makes_bounded_notifications(live: Live) -> None:
         contexts = [json.dumps(c) for c in s.scalars(select(OutboxItem.context))]
     assert len(contexts) == 3  # the acknowledgement and two agents
     assert max(len(c) for c in contexts) < 50_000, "no outbox row holds a copy of the text"
+
+
+def test_big_mails_are_processed_in_batches_of_bounded_size() -> None:
+    """Mail arriving together is one transaction, up to BATCH_BYTES of it; a bigger mail
+    goes alone, so a burst of big mails is never all in memory at once."""
+    big = BATCH_BYTES // 2 + 1
+    sizes = {1: 5_000, 2: 7_000, 3: big, 4: big, 5: BATCH_BYTES * 2, 6: 300}
+    assert by_size([1, 2, 3, 4, 5, 6], sizes) == [[1, 2, 3], [4], [5], [6]]
+    assert by_size(list(range(1, 201)), dict.fromkeys(range(1, 201), 5_000)) == [
+        list(range(1, 201))
+    ]
