@@ -1,7 +1,7 @@
 """messages: participant and held_reason
 
-Revision ID: 0004_message_participant_held
-Revises: 0003_sms_media
+Revision ID: 0005_message_participant_held
+Revises: 0004_ticket_subject_index
 Create Date: 2026-12-06 01:10:00
 
 ``participant`` marks a message whose sender is not a participant of its ticket (a
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_message_participant_held"
-down_revision = "0003_sms_media"
+revision = "0005_message_participant_held"
+down_revision = "0004_ticket_subject_index"
 branch_labels = None
 depends_on = None
 
