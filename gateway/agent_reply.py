@@ -40,9 +40,11 @@ def hold(
     session: Session, ticket: Ticket, message: InboundMessage, reply: ParsedReply
 ) -> Hold | None:
     """The reason to hold this reply back from the customer, or None to relay it."""
-    if reply.internal or not reply.text:
-        return None  # a #note, or commands only: nothing goes to the customer
-    note = leaked(reply.text, notes_of(session, ticket))
+    if reply.internal:
+        return None  # a #note: nothing goes to the customer
+    # Without words of its own, the whole mail (its quote) is what it carries.
+    outgoing = reply.text if message.has_new_text else message.full_text
+    note = leaked(outgoing, notes_of(session, ticket)) if outgoing else None
     if note is not None:
         return Hold(
             "it quotes an internal note",

@@ -161,7 +161,7 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
     errors = reply.errors
     hold = None if errors else agent_reply.hold(env.session, ticket, work.parsed.message, reply)
     if hold is not None:
-        text = work.parsed.message.text
+        text = work.parsed.message.text or work.parsed.message.full_text
         message = _add(
             work,
             env,
