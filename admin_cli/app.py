@@ -21,6 +21,7 @@ from gateway.errors import CannotListen
 from gateway.imap.listener import ImapListener
 from gateway.inbound.http import HttpListener
 from gateway.inbound.smtp import InboxHandler, smtp_factory
+from gateway.memory import return_large_blocks
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime
 from workers.middleware import DeliveryOptions
@@ -123,6 +124,7 @@ def serve(
     smtp_and_http: bool = True,
 ) -> None:
     """Run until SIGINT or SIGTERM; pending inbox items are picked up on the next start."""
+    return_large_blocks()  # the listener holds each big mail whole until it is stored
 
     async def main() -> None:
         gateway = Gateway(runtime, processing="process", smtp_and_http=smtp_and_http)

@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from gateway.config import Settings
+from gateway.memory import return_large_blocks
 from gateway.pipeline.batch import Outcome
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
@@ -142,6 +143,7 @@ def _child_main(
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return_large_blocks()  # one big mail's memory goes back once it is processed
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

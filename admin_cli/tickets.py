@@ -121,6 +121,10 @@ def _print_record(r: dict[str, Any]) -> None:
         console.print(line, markup=False)
     for m in r["messages"]:
         flags = " (internal note)" if m["internal"] else ""
+        if not m["participant"]:
+            flags += " (not a participant of this ticket)"
+        if m["held_reason"]:
+            flags += f" (held: {m['held_reason']})"
         console.print(
             f"\n#{m['id']} {m['created_at']} {m['author_kind']} {m['author']}"
             f" via {m['channel']}{flags}",

@@ -44,7 +44,23 @@ class CommandFailed:
     errors: tuple[str, ...]
 
 
-Event = MessageAdded | StatusChanged | CommandFailed
+@dataclass(frozen=True, slots=True)
+class ReplyHeld:
+    """An agent's mail was kept as an internal note instead of going to the customer.
+
+    ``key`` makes the agent's notice idempotent: one per held message, or one per ticket
+    and agent for automatic mail, whose responder would otherwise answer every notice.
+    """
+
+    ticket_id: int
+    agent_id: int
+    message_id: int
+    title: str
+    reason: str
+    key: str
+
+
+Event = MessageAdded | StatusChanged | CommandFailed | ReplyHeld
 
 
 def emit(session: Session, event: Event) -> None:

@@ -28,7 +28,9 @@ A full record (``ticket_record``) adds::
     audit           [event], oldest first
 
     message: id, created_at, direction (in | out), author_kind (customer | agent | system),
-             author (address, or "system"), channel, internal, subject, visible_text,
+             author (address, or "system"), participant (false: the sender is not a
+             participant of the ticket), channel, internal, held_reason (why a message
+             meant for someone was kept internal, or null), subject, visible_text,
              message_id, in_reply_to, references [str], sms_sid, media_urls [str],
              attachments [{filename, content_type, size, sha256}]
     event:   at, actor ("admin", "system", "agent:<email>", "customer:<address>"),
@@ -218,8 +220,10 @@ def _message(message: Message, agents: dict[int, str], defects: list[str]) -> di
         "direction": message.direction,
         "author_kind": message.author_kind,
         "author": author or "system",
+        "participant": message.participant,
         "channel": message.channel,
         "internal": message.internal,
+        "held_reason": message.held_reason,
         "subject": message.subject,
         "visible_text": message.visible_text,
         "message_id": message.email_message_id,

@@ -45,8 +45,9 @@ class InboundMessage:
     """What a customer or agent sent, whatever the channel.
 
     ``text`` is the visible new part (quotes and signature removed); ``full_text`` keeps
-    everything, so nothing stripped is ever lost. Message-IDs are stored without angle
-    brackets.
+    everything, so nothing stripped is ever lost. When the quote rules find nothing new,
+    ``text`` is the whole body and ``has_new_text`` is False. Message-IDs are stored
+    without angle brackets.
     """
 
     channel: Channel
@@ -60,6 +61,7 @@ class InboundMessage:
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     text: str = ""
+    has_new_text: bool = True
     full_text: str = ""
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()

@@ -7,7 +7,9 @@
 - agent reply: relayed to the customer on the ticket's channel; an internal note goes to
   the other agents on the ticket instead, never to the customer;
 - resolved or closed: a mail to the customer saying how to reopen;
-- an agent command that failed: an error mail to that agent.
+- an agent command that failed: an error mail to that agent;
+- an agent's mail held back from the customer (``gateway.agent_reply``), or taken for an
+  automatic reply: a mail to that agent saying why.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.config import Settings
-from gateway.events import CommandFailed, Event, MessageAdded, StatusChanged
+from gateway.events import CommandFailed, Event, MessageAdded, ReplyHeld, StatusChanged
 from gateway.lookups import lookups
 from gateway.outbox import AUTO_GENERATED, AUTO_REPLIED, Recipient, enqueue_email, enqueue_sms
 from gateway.template_vars import ticket_vars
@@ -53,6 +55,8 @@ def _handle(session: Session, settings: Settings, event: Event) -> int:
         return _on_status(session, settings, ticket, event)
     if isinstance(event, CommandFailed):
         return _on_command_failed(session, settings, ticket, event)
+    if isinstance(event, ReplyHeld):
+        return _on_reply_held(session, settings, ticket, event)
     return 0
 
 
@@ -124,6 +128,29 @@ def _on_command_failed(
         vars=vars,
         key=f"command_error:{event.message_id}",
         auto_submitted=AUTO_REPLIED,  # it answers the agent's own mail
+    )
+    return int(row)
+
+
+def _on_reply_held(session: Session, settings: Settings, ticket: Ticket, event: ReplyHeld) -> int:
+    agent = session.get(Agent, event.agent_id)
+    if agent is None:
+        return 0
+    # A key per ticket and agent (automatic mail) may have been used by an earlier mail.
+    if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == event.key)):
+        return 0
+    recipient = Recipient.agent(agent)
+    message = session.get(Message, event.message_id)
+    error = (event.title, event.reason)
+    vars = _vars(session, settings, ticket, recipient, agent=agent, message=message, error=error)
+    row = enqueue_email(
+        session,
+        settings,
+        ticket=ticket,
+        recipient=recipient,
+        template="reply_held",
+        vars=vars,
+        key=event.key,
     )
     return int(row)
 
@@ -203,7 +230,16 @@ def _to_customer(
     recipient = _customer(ticket)
     if recipient is None:
         return 0
-    vars = _vars(session, settings, ticket, recipient, agent=agent, message=message, status=status)
+    vars = _vars(
+        session,
+        settings,
+        ticket,
+        recipient,
+        agent=agent,
+        message=message,
+        status=status,
+        whole_text=template == "agent_reply",  # the agent's answer is the mail itself
+    )
     key = key or f"{template}:{message.id if message else ticket.id}:{recipient.address}"
     if ticket.channel == "sms":
         sms_template = {"agent_reply": "sms_agent_reply"}.get(template, template)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway import bounces, commands, events, tickets
+from gateway import agent_reply, bounces, commands, events, tickets
+from gateway.agent_auth import verify_agent
 from gateway.commands import parse_commands
 from gateway.contacts import contact_for_email
 from gateway.errors import GatewayError, InvalidInput, Quarantine
-from gateway.events import Audience, CommandFailed
+from gateway.events import Audience, CommandFailed, ReplyHeld
 from gateway.files import save_blob
 from gateway.lookups import lookups
 from gateway.pipeline.work import Env, Work
@@ -64,7 +65,16 @@ def store(work: Work, env: Env) -> Work:
         message = _agent_message(work, env, ticket)
     elif work.author == "system":
         what = work.verdict.kind.replace("_", "-")
-        message = _add(work, env, ticket, f"{what}: {msg.text}", internal=True, audience="none")
+        message = _add(
+            work,
+            env,
+            ticket,
+            f"{what}: {msg.text}",
+            internal=True,
+            audience="none",
+            held_reason=f"automatic mail ({work.verdict.reason})",
+        )
+        _tell_agent_of_automatic(work, env, ticket, message)
     else:
         audience: Audience = "agents" if work.verdict.kind == "list" else "all"
         message = _add(
@@ -75,6 +85,7 @@ def store(work: Work, env: Env) -> Work:
             contact=contact,
             audience=audience,
             first=True if new_ticket else None,
+            participant=contact is not None and contact.id == ticket.contact_id,
         )
     for part in msg.attachments:
         message.attachments.append(
@@ -104,6 +115,8 @@ def _add(
     contact: Contact | None = None,
     agent: Agent | None = None,
     first: bool | None = None,
+    participant: bool = True,
+    held_reason: str | None = None,
 ) -> Message:
     """Add the mail's message; ``first`` is ``True`` when ``store`` just opened the ticket."""
     assert work.parsed is not None
@@ -121,6 +134,8 @@ def _add(
             sender=work.sender,
             recipients=tuple(a.address for a in msg.recipients),
             internal=internal,
+            participant=participant,
+            held_reason=held_reason,
             email_message_id=msg.message_id,
             in_reply_to=msg.in_reply_to[0] if msg.in_reply_to else None,
             references=msg.references,
@@ -147,6 +162,24 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
     reply = parse_commands(work.parsed.message.text)
     mark = events.mark(env.session)
     errors = reply.errors
+    hold = None if errors else agent_reply.hold(env.session, ticket, work.parsed.message, reply)
+    if hold is not None:
+        text = work.parsed.message.text or work.parsed.message.full_text
+        message = _add(
+            work,
+            env,
+            ticket,
+            text,
+            internal=True,
+            agent=agent,
+            audience="none",
+            held_reason=str(hold),
+        )
+        held = ReplyHeld(
+            ticket.id, agent.id, message.id, hold.title, hold.reason, f"reply_held:{message.id}"
+        )
+        events.emit(env.session, held)
+        return message
     if not errors:
         try:
             with env.session.begin_nested():
@@ -162,10 +195,54 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
             events.rollback_to(env.session, mark)
             errors = (str(exc),)
     message = _add(
-        work, env, ticket, work.parsed.message.text, internal=True, agent=agent, audience="none"
+        work,
+        env,
+        ticket,
+        work.parsed.message.text,
+        internal=True,
+        agent=agent,
+        audience="none",
+        held_reason=f"command not carried out: {'; '.join(errors)}",
     )
     events.emit(env.session, CommandFailed(ticket.id, agent.id, message.id, errors))
     return message
+
+
+def _tell_agent_of_automatic(work: Work, env: Env, ticket: Ticket, message: Message) -> None:
+    """An agent's automatic reply is not relayed: the agent hears why, once per ticket.
+
+    Only when the mail would have acted as the agent (token and From bound to them), so a
+    forged From gets nobody a mail; once per ticket, so a responder that answers our
+    notice too (it carries ``Auto-Submitted``, but home-made scripts ignore that) ends there.
+    """
+    assert work.parsed is not None
+    assert work.thread is not None
+    assert work.verdict is not None
+    agent = lookups(env.session).agent(work.sender)
+    verified, _ = verify_agent(
+        agent,
+        work.sender,
+        work.thread.token,
+        work.parsed.mime,
+        env.settings.trusted_authserv_ids,
+    )
+    if not verified or agent is None or work.held:
+        return
+    reason = (
+        f"it was taken for an automatic reply ({work.verdict.reason}). Automatic replies, "
+        "such as out-of-office notices, never go to customers and do not count as the first "
+        "response. If a person wrote it, send it again in other words; to stop these notices, "
+        "exclude the support address from your auto-responder."
+    )
+    held = ReplyHeld(
+        ticket.id,
+        agent.id,
+        message.id,
+        "an automatic reply",
+        reason,
+        f"reply_held:automatic:{ticket.id}:{agent.id}",
+    )
+    events.emit(env.session, held)
 
 
 def _queue_for(env: Env, work: Work) -> Queue:

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from gateway.mail.quotes import REPLY_MARKER
 from gateway.queues import reply_address
 from gateway.tickets import messages_of
-from schema.models import Agent, Message, Ticket
+from schema.models import Agent, Contact, Message, Ticket
+
+# A notification to agents shows at most this much of the message: a 10 MB log mailed in
+# made a 21.5 MB notification to each agent, which relays with a 10 MB limit refuse, and
+# as much again in each outbox row. The whole message is on the ticket.
+EXCERPT_CHARS = 10_000
 
 VAR_KEYS = (
     "ticket",
@@ -49,6 +54,7 @@ AUDIENCE: Mapping[str, str] = {
     "sla_warning": "agent",
     "sla_breach": "agent",
     "command_error": "agent",
+    "reply_held": "agent",
 }
 
 # What a template is about beyond the ticket, for previews: the status change, the SLA
@@ -63,6 +69,12 @@ _SHORTENED = {
     "segments_max": 4,
     "email": "carol@example.org",
 }
+_HELD = {
+    "command": "it quotes an internal note",
+    "reason": "it contains the internal note written by Bob Builder on 2026-11-23 13:40 UTC. "
+    "Internal notes never go to the customer: answer again without the note.",
+}
+_ERRORS = {"command_error": _ERROR, "reply_held": _HELD}
 
 
 def ticket_vars(
@@ -78,8 +90,12 @@ def ticket_vars(
     sla: tuple[str, str, datetime, int | None] | None = None,
     error: tuple[str, str] | None = None,
     sms: Mapping[str, Any] | None = None,
+    whole_text: bool = False,
 ) -> dict[str, Any]:
     """The template variables for one notification about ``ticket``.
+
+    ``message.text`` is an excerpt of at most :data:`EXCERPT_CHARS` characters unless
+    ``whole_text`` (an agent's reply relayed to the customer is the mail itself).
 
     ``agent`` defaults to the author of ``message`` when an agent wrote it (agent_reply,
     internal_note), else to the assignee. ``status`` is ``(old, new)``, ``sla`` is
@@ -103,7 +119,7 @@ def ticket_vars(
         "recipient": {"name": recipient_name, "address": recipient_address},
         "customer": {"name": ticket.contact.name, "address": _contact_address(ticket)},
         "agent": {"name": agent.name, "email": agent.email} if agent else None,
-        "message": _message(session, message, ticket) if message else None,
+        "message": _message(session, message, ticket, whole_text) if message else None,
         "status": {"old": status[0], "new": status[1]} if status else None,
         "sla": (
             {
@@ -151,7 +167,7 @@ def preview_vars(
         message=messages[-1] if messages else None,
         status=_STATUS.get(name),
         sla=(("first_response", level[0], (due or datetime.now(UTC)), level[1]) if level else None),
-        error=(_ERROR["command"], _ERROR["reason"]) if name == "command_error" else None,
+        error=(_ERRORS[name]["command"], _ERRORS[name]["reason"]) if name in _ERRORS else None,
         sms=_SHORTENED if name == "reply_shortened" else None,
     )
 
@@ -162,7 +178,13 @@ def sample_vars(name: str) -> dict[str, Any]:
     to_agent = AUDIENCE.get(name, "customer") == "agent"
     customer = {"name": "Carol Jones", "address": "+14155552671" if sms else "carol@example.org"}
     ann = {"name": "Ann Agent", "email": "ann@example.com"}
-    by_agent = name in ("agent_reply", "internal_note", "sms_agent_reply", "reply_shortened")
+    by_agent = name in (
+        "agent_reply",
+        "internal_note",
+        "sms_agent_reply",
+        "reply_shortened",
+        "reply_held",
+    )
     level = _SLA_LEVEL.get(name)
     status = _STATUS.get(name)
     due = datetime(2026, 11, 23, 14, 0, tzinfo=UTC) + (timedelta(hours=1) if level else timedelta())
@@ -178,8 +200,13 @@ def sample_vars(name: str) -> dict[str, Any]:
         "customer": customer,
         "agent": ann,
         "message": {
+            "id": 1,
             "text": _SAMPLE_TEXT[by_agent],
+            "size": len(_SAMPLE_TEXT[by_agent]),
+            "truncated": False,
             "author": ann["name"] if by_agent else customer["name"],
+            "address": ann["email"] if by_agent else customer["address"],
+            "participant": True,
             "channel": "sms" if sms else "email",
         },
         "status": {"old": status[0], "new": status[1]} if status else None,
@@ -193,7 +220,7 @@ def sample_vars(name: str) -> dict[str, Any]:
             if level
             else None
         ),
-        "error": dict(_ERROR) if name == "command_error" else None,
+        "error": dict(_ERRORS[name]) if name in _ERRORS else None,
         "sms": dict(_SHORTENED) if name == "reply_shortened" else None,
         "support_address": "support@example.com",
         "reply_marker": REPLY_MARKER,
@@ -216,12 +243,41 @@ def _contact_address(ticket: Ticket) -> str:
     return identity.value if identity else ""
 
 
-def _message(session: Session, message: Message, ticket: Ticket) -> dict[str, str]:
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of ``text``, at most ``limit`` characters, ended at a line break if one is
+    near the cut (a notification shows whole lines)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", limit * 4 // 5, limit)
+    return text[: cut if cut > 0 else limit]
+
+
+def _message(
+    session: Session, message: Message, ticket: Ticket, whole_text: bool = False
+) -> dict[str, Any]:
+    """The message as its own sender wrote it: never the ticket's customer for a stranger."""
+    address = message.sender
     if message.author_kind == "agent" and message.author_agent_id is not None:
         author_agent = session.get(Agent, message.author_agent_id)
         author = author_agent.name if author_agent else message.sender
+        address = author_agent.email if author_agent else address
     elif message.author_kind == "customer":
-        author = ticket.contact.name or message.sender or _contact_address(ticket)
+        contact = (
+            session.get(Contact, message.author_contact_id) if message.author_contact_id else None
+        )
+        address = address or _contact_address(ticket)
+        author = (contact.name if contact else "") or address
     else:
         author = "system"
-    return {"text": message.visible_text, "author": author, "channel": message.channel}
+    text = message.visible_text
+    shown = text if whole_text else excerpt(text)
+    return {
+        "id": message.id,
+        "text": shown,
+        "size": len(text),
+        "truncated": len(shown) < len(text),
+        "author": author,
+        "address": address or "",
+        "participant": message.participant is not False,
+        "channel": message.channel,
+    }

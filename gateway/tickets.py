@@ -37,6 +37,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 _REFERENCE = re.compile(r"^\s*(?:T-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
 _TAG = re.compile(r"^[\w][\w.:/-]{0,63}$")
+_WAITING = frozenset({"resolved", "pending"})  # a customer's reply reopens these
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class NewMessage:
     sender: str = ""
     recipients: tuple[str, ...] = ()
     internal: bool = False
+    participant: bool = True  # False: a sender who is not a participant of the ticket
+    held_reason: str | None = None  # why a message meant for someone is kept internal
     email_message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
@@ -146,6 +149,8 @@ def add_message(
         author_contact_id=new.contact.id if new.contact else None,
         channel=new.channel,
         internal=new.internal,
+        participant=new.participant,
+        held_reason=new.held_reason,
         subject=new.subject[:500],
         sender=new.sender,
         recipients=list(new.recipients),
@@ -166,7 +171,9 @@ def add_message(
     if new.email_message_id:
         remember_message_id(session, new.email_message_id, ticket)
     actor = _actor_of(new)
-    if new.author_kind == "customer" and ticket.status in {"resolved", "pending"}:
+    # Only the customer's own reply reopens the ticket and restarts a paused clock: a
+    # stranger who threads in by a Message-ID is not the customer answering.
+    if new.author_kind == "customer" and new.participant and ticket.status in _WAITING:
         _set_status(session, ticket, "open", actor, now)
     if new.author_kind == "agent" and not new.internal:
         if ticket.first_responded_at is None:

@@ -5,8 +5,8 @@ wins, so the order below is the policy (each module's docstring says why it sits
 does). Loops and delivery reports first, because they must never be answered and the
 bounce must keep its details (providers' notifications, RFC 3464 and ARF reports, then
 robot senders' notices in any language); automatic replies next, list moderation
-notices among them; list mail (a ticket, no automatic answer); then agents; everyone else
-is a customer.
+notices among them; list mail (a ticket, no automatic answer); then an agent's
+out-of-office text that came without headers; then agents; everyone else is a customer.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from email.message import Message
 
 from gateway.classify import (
     agent,
+    agent_absence,
     auto_reply,
     bounce,
     customer,
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     auto_reply.check,
     moderation.check,
     mailing_list.check,
+    agent_absence.check,
     agent.check,
     customer.check,
 )

@@ -1,4 +1,4 @@
-"""Rule 8: mail from an active agent's address.
+"""Rule 9: mail from an active agent's address.
 
 Only the From address is compared here; whether the agent may act (the signed reply token
 bound to that agent and address) is verified by threading, so a forged From gains nothing

@@ -1,4 +1,4 @@
-"""Rule 9, the fallback: a person wrote to us."""
+"""Rule 10, the fallback: a person wrote to us."""
 
 from __future__ import annotations
 

@@ -91,6 +91,9 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
     if not sender:
         defects.append("no From address")
     subject = collapse(decode_header_text(head.get("subject", ""), hint))
+    visible = quotes.visible_text(
+        full_text, None if deep else raw_html or None, forwarded=is_forward(subject)
+    )
     message = InboundMessage(
         channel="email",
         sender=sender[0] if sender else Address(""),
@@ -102,9 +105,8 @@ def _parse(raw: bytes, max_parts: int, defects: list[str]) -> ParsedMail:
         message_id=message_id(head.get("message-id")),
         in_reply_to=message_ids(head.get("in-reply-to")),
         references=message_ids(head.get("references")),
-        text=quotes.visible_text(
-            full_text, None if deep else raw_html or None, forwarded=is_forward(subject)
-        ),
+        text=visible,
+        has_new_text=bool(visible),
         full_text=full_text,
         html=html,
         attachments=tuple(attachments),

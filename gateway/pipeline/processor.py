@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gateway.pipeline.batch import BATCH, Outcome, process_items
+from gateway.pipeline.batch import BATCH, Outcome, by_size, process_items
 from gateway.runtime import Runtime
 from schema.models import InboxItem
 
@@ -121,7 +121,7 @@ class InboxProcessor:
             return
         ids = sorted({i for i in taken if i >= 0})
         if ids:
-            self._process(ids)
+            self._process_sized(ids)
 
     def _take(self, timeout: float) -> list[int]:
         """Block for the first id, then take the ones already queued behind it, no more."""
@@ -161,11 +161,22 @@ class InboxProcessor:
                 return
             # The next page starts after this one, not at the first pending id: items
             # another processor holds locked (skipped here) must not be read forever.
-            if not ids or not self._process(ids):
+            if not ids or not self._process_sized(ids):
                 return  # the database is away: the next sweep starts again at the oldest
             if len(ids) < BATCH:
                 return
             after = ids[-1]
+
+    def _process_sized(self, item_ids: Sequence[int]) -> bool:
+        """``item_ids`` in transactions of at most ``BATCH_BYTES`` of mail each."""
+        try:
+            with self.runtime.sessions() as session:
+                query = select(InboxItem.id, InboxItem.size).where(InboxItem.id.in_(item_ids))
+                sizes: dict[int, int] = dict(session.execute(query).all())
+        except _UNREACHABLE:
+            log.exception("database away: inbox items %s..%s left pending", *_ends(item_ids))
+            return False
+        return all(self._process(batch) for batch in by_size(item_ids, sizes))
 
     def _process(self, item_ids: Sequence[int]) -> bool:
         """``item_ids`` in one transaction; False when the database is away.

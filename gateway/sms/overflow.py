@@ -77,6 +77,7 @@ def follow_up(
             default_address=support,
             message=message,
             agent=author,
+            whole_text=True,  # the whole reply is the point of this mail
         )
         written += enqueue_email(
             session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Integer
+from sqlalchemy import Boolean, ForeignKey, Integer, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.models.base import Base, SafeJSON, SafeString, SafeText, choice, utcnow
@@ -34,6 +34,13 @@ class Message(Base):
     author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     channel: Mapped[str] = mapped_column(choice(*CHANNELS, name="channel"))
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False for a sender who is not a participant of the ticket (a stranger who threaded in
+    # by naming one of its Message-IDs): shown as such, never as the customer.
+    participant: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Why a message meant for someone is kept internal instead: an agent reply held back
+    # (it quotes an internal note, has no words of its own, was automatic), an automatic
+    # mail. Null for everything else, notes included: only notes are checked for leaks.
+    held_reason: Mapped[str | None] = mapped_column(SafeText())
     subject: Mapped[str] = mapped_column(SafeString(500), default="")
     sender: Mapped[str] = mapped_column(SafeString(320), default="")
     recipients: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)

@@ -236,6 +236,7 @@ def test_rules_tuple_is_the_documented_order() -> None:
         "auto_reply",
         "moderation",
         "mailing_list",
+        "agent_absence",
         "agent",
         "customer",
     ]

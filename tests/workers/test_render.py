@@ -37,6 +37,7 @@ EMAIL = (
     "sla_breach",
     "command_error",
     "reply_shortened",
+    "reply_held",
 )
 SMS = ("sms_ack", "sms_help", "sms_agent_reply")
 TO_AGENTS = (
@@ -336,7 +337,16 @@ def test_ticket_vars_from_the_database(runtime: Runtime) -> None:
     assert by_ann["customer"] == {"name": "", "address": "carol@example.org"}
     assert by_ann["recipient"] == {"name": "Carol", "address": "carol@example.org"}
     assert by_ann["agent"] == {"name": "Ann Agent", "email": "ann@example.com"}  # the writer
-    assert by_ann["message"] == {"text": "On it.", "author": "Ann Agent", "channel": "email"}
+    assert by_ann["message"] == {
+        "id": reply_id,
+        "text": "On it.",
+        "size": 6,
+        "truncated": False,
+        "author": "Ann Agent",
+        "address": "ann@example.com",
+        "participant": True,
+        "channel": "email",
+    }
     assert (by_ann["status"], by_ann["sla"], by_ann["error"]) == (None, None, None)
     assert by_ann["support_address"] == "support@example.com"  # the queue's own address
     assert by_ann["reply_marker"] == REPLY_MARKER
