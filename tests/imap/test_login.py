@@ -68,7 +68,8 @@ def test_xoauth2_with_a_token_command(
     account.append(mail(1))
     listen()
     wait_until(lambda: account.uids("Processed") == [1], what="mail read with XOAUTH2")
-    assert account.mailbox().state == "connected"
+    # The state is written after the pass that moved the mail: wait for it, do not race it.
+    wait_until(lambda: account.mailbox().state == "connected", what="state connected")
     row = assert_ok(ticketgw("mailboxes", "list", "--json")).json()[0]
     assert row["auth"] == "xoauth2"
 
