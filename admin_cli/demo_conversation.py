@@ -8,26 +8,27 @@ what they answer, exactly as people do.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import click
 
+from admin_cli import demo_sms
 from admin_cli.app import BackgroundGateway, Gateway
-from admin_cli.demo_mailbox import Mailbox
+from admin_cli.demo_mailbox import Mailbox, reply, send
 from gateway.config import Settings
 from gateway.runtime import open_runtime
 from gateway.tickets import get_ticket, messages_of
+from workers.transports.twilio_standin import TwilioStandIn
 
 CUSTOMER = ("Erin Example", "erin@example.org")
 AGENT = ("Ann Agent", "ann@example.com")
 
 
-def play(settings: Settings) -> str:
-    """Run the conversation; returns the ticket reference it happened on."""
-    with Mailbox() as mailbox:
+def play(settings: Settings) -> tuple[str, str]:
+    """Run the conversations by mail and by SMS; returns the tickets they happened on."""
+    with Mailbox() as mailbox, TwilioStandIn() as twilio:
         live = replace(
             settings,
             smtp_listen=("127.0.0.1", 0),
@@ -37,11 +38,21 @@ def play(settings: Settings) -> str:
             smtp_relay_password=None,
             smtp_relay_starttls=False,
             redis_url=None,  # the demo delivers with in-process workers
+            twilio_account_sid=twilio.account_sid,
+            twilio_auth_token=twilio.auth_token,
+            twilio_from=demo_sms.OUR_NUMBER,
+            twilio_api_base=twilio.base_url,
         )
         runtime = open_runtime(live, migrate=True)
         try:
             with BackgroundGateway(runtime, sweep_seconds=1.0) as gateway:
-                return _conversation(gateway, mailbox, live.support_address[0])
+                by_mail = _conversation(gateway, mailbox, live.support_address[0])
+                click.echo(
+                    "\nBy SMS: a local stand-in for Twilio's API receives what the gateway "
+                    "sends\nthrough the real Twilio client."
+                )
+                by_sms = demo_sms.play(gateway, mailbox, twilio, AGENT)
+                return by_mail, by_sms
         finally:
             runtime.close()
 
@@ -54,19 +65,19 @@ def _conversation(gateway: Gateway, mailbox: Mailbox, support: str) -> str:
     first["Subject"] = subject
     first["Message-ID"] = make_msgid(domain="example.org")
     first.set_content("Hello,\n\nmy order 7781 was due last week and has not arrived.\n\nErin")
-    _say(f"{CUSTOMER[1]} writes to {support}: {_send(gateway, first)}")
+    _say(f"{CUSTOMER[1]} writes to {support}: {send(gateway, first)}")
 
     ack = mailbox.wait_for(CUSTOMER[1], subject)
     _show("the customer receives", ack)
     notice = mailbox.wait_for(AGENT[1], subject)
     _show("the agent is notified", notice)
 
-    more = _reply(ack, CUSTOMER, "It was sent to my old address, I think.")
-    _say(f"{CUSTOMER[1]} replies to the acknowledgement: {_send(gateway, more)}")
+    more = reply(ack, CUSTOMER, "It was sent to my old address, I think.")
+    _say(f"{CUSTOMER[1]} replies to the acknowledgement: {send(gateway, more)}")
     update = mailbox.wait_for(AGENT[1], subject, after=mailbox.messages.index(notice) + 1)
 
-    answer = _reply(update, AGENT, "#assign me\nHi Erin, we have sent a new parcel today.")
-    _say(f"{AGENT[1]} answers from her mail client: {_send(gateway, answer)}")
+    answer = reply(update, AGENT, "#assign me\nHi Erin, we have sent a new parcel today.")
+    _say(f"{AGENT[1]} answers from her mail client: {send(gateway, answer)}")
     relayed = mailbox.wait_for(CUSTOMER[1], subject, after=mailbox.messages.index(ack) + 1)
     _show("the customer receives the agent's answer", relayed)
     reference = str(ack["Subject"]).split("]")[0].lstrip("[")
@@ -80,29 +91,6 @@ def _conversation(gateway: Gateway, mailbox: Mailbox, support: str) -> str:
             first_line = message.visible_text.strip().splitlines()[0]
             click.echo(f"  {message.author_kind:8} {who:22} {first_line}")
     return reference
-
-
-def _send(gateway: Gateway, mail: EmailMessage) -> str:
-    assert gateway.smtp_address is not None
-    with smtplib.SMTP(*gateway.smtp_address, timeout=10) as client:
-        client.send_message(mail)
-        code, _ = client.noop()
-    return f"accepted ({code})"
-
-
-def _reply(to: EmailMessage, sender: tuple[str, str], text: str) -> EmailMessage:
-    """What a mail client sends on Reply: the thread headers, and the original quoted."""
-    mail = EmailMessage()
-    mail["From"] = f"{sender[0]} <{sender[1]}>"
-    mail["To"] = str(to["Reply-To"])
-    mail["Subject"] = f"Re: {to['Subject']}"
-    mail["Message-ID"] = make_msgid(domain=sender[1].partition("@")[2])
-    mail["In-Reply-To"] = str(to["Message-ID"])
-    mail["References"] = f"{to.get('References', '')} {to['Message-ID']}".strip()
-    body = to.get_body(("plain",))
-    quoted = "\n".join(f"> {line}" for line in (body.get_content() if body else "").splitlines())
-    mail.set_content(f"{text}\n\nOn Monday, {to['From']} wrote:\n{quoted}\n")
-    return mail
 
 
 def _say(line: str) -> None:

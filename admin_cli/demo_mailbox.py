@@ -1,20 +1,24 @@
-"""The demo's stand-in for the outside world's mail servers: a local SMTP mailbox.
+"""The demo's stand-in for the outside world's mail: a local SMTP mailbox, and mail clients.
 
 ``ticketgw demo`` points the gateway's outgoing relay here for its run, so the demo shows
-the mails customers and agents would receive without sending anything off this machine.
+the mails customers and agents would receive without sending anything off this machine;
+:func:`reply` and :func:`send` are what their mail clients do.
 """
 
 from __future__ import annotations
 
+import smtplib
 import socket
 import threading
 import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from admin_cli.app import Gateway
 from gateway.errors import GatewayError
 
 
@@ -58,3 +62,27 @@ class Mailbox:
                 return found[0]
             time.sleep(0.05)
         raise GatewayError(f"demo: no mail to {to} arrived within {timeout:.0f} s")
+
+
+def send(gateway: Gateway, mail: EmailMessage) -> str:
+    """Send ``mail`` to the gateway's live SMTP listener; returns how it answered."""
+    assert gateway.smtp_address is not None
+    with smtplib.SMTP(*gateway.smtp_address, timeout=10) as client:
+        client.send_message(mail)
+        code, _ = client.noop()
+    return f"accepted ({code})"
+
+
+def reply(to: EmailMessage, sender: tuple[str, str], text: str) -> EmailMessage:
+    """What a mail client sends on Reply: the thread headers, and the original quoted."""
+    mail = EmailMessage()
+    mail["From"] = f"{sender[0]} <{sender[1]}>"
+    mail["To"] = str(to["Reply-To"])
+    mail["Subject"] = f"Re: {to['Subject']}"
+    mail["Message-ID"] = make_msgid(domain=sender[1].partition("@")[2])
+    mail["In-Reply-To"] = str(to["Message-ID"])
+    mail["References"] = f"{to.get('References', '')} {to['Message-ID']}".strip()
+    body = to.get_body(("plain",))
+    quoted = "\n".join(f"> {line}" for line in (body.get_content() if body else "").splitlines())
+    mail.set_content(f"{text}\n\nOn Monday, {to['From']} wrote:\n{quoted}\n")
+    return mail

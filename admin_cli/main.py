@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("admin_cli.demo", "demo"),
     "outbox": ("admin_cli.outbox_cmd", "outbox"),
     "worker": ("admin_cli.worker_cmd", "worker"),
+    "sms": ("admin_cli.sms_cmd", "sms"),
 }
 
 

@@ -1,6 +1,8 @@
 """SMS rows -> one text -> Twilio, with the status callback and within the length cap.
 
-The text is the row's template rendered in the recipient's locale. Twilio reports delivery
+The text is the row's template rendered in the recipient's locale, with typographic quotes,
+dashes and ellipses made plain when that keeps it GSM-7 (160 characters a segment rather
+than 70: ``gateway.sms.segments.plain_gsm``). Twilio reports delivery
 to ``TICKETGW_PUBLIC_URL`` + ``/twilio/status`` (when a public URL is set), where the
 gateway records it on the row by the SID returned here.
 
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.sms import overflow
-from gateway.sms.segments import SmsLength, measure, shorten
+from gateway.sms.segments import SmsLength, measure, plain_gsm, shorten
 from schema.models import ContactIdentity, OutboxItem
 from schema.models.base import utcnow
 from workers.render import TemplateError, render_sms
@@ -75,9 +77,10 @@ def build_sms(row: OutboxItem, settings: Settings, *, email: str | None = None) 
 
 def _render(row: OutboxItem, variables: dict[str, Any], settings: Settings) -> str:
     try:
-        return render_sms(
+        text = render_sms(
             row.template, variables, locale=row.locale, templates_dir=settings.templates_dir
         )
+        return plain_gsm(text)
     except TemplateError as exc:
         raise PermanentFailure(f"template {row.template!r}: {exc}") from exc
 

@@ -27,6 +27,20 @@ CAPACITY = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
 _WORD_END = re.compile(r"\S(?=\s)")
 
+# Typography that mail clients put into agents' replies, and its plain GSM-7 form (what
+# Twilio's "smart encoding" does): one curly quote would make a whole reply UCS-2.
+_PLAIN = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+        **dict.fromkeys("\u00a0\u2002\u2003\u2007\u2009\u202f\t", " "),
+        **dict.fromkeys("\u200b\u2060\ufeff", ""),
+        "\u2026": "...",
+        "\u2022": "-",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class SmsLength:
@@ -39,6 +53,18 @@ class SmsLength:
 
 def is_gsm(text: str) -> bool:
     return all(c in GSM_BASIC or c in GSM_EXTENDED for c in text)
+
+
+def plain_gsm(text: str) -> str:
+    """``text`` with typographic quotes, dashes, ellipses and odd spaces made GSM-7.
+
+    Only when that makes the whole text GSM-7: if an emoji or a Cyrillic letter keeps it
+    UCS-2 anyway, the text is returned as written.
+    """
+    if is_gsm(text):
+        return text
+    plain = text.translate(_PLAIN)
+    return plain if is_gsm(plain) else text
 
 
 def _costs(text: str, gsm: bool) -> list[int]:

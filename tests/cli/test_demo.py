@@ -20,6 +20,14 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
         assert "We received your request" in out
         assert "the customer receives the agent's answer" in out
         assert "Hi Erin, we have sent a new parcel today." in out
+        # By SMS: the acknowledgement and the agent's answer, as the phone receives them.
+        assert "+14155550143 texts +15005550006: Hi, the heater I bought" in out
+        sms = out.split("By SMS:")[1]
+        assert "| We got your message: ticket T-0000" in sms
+        assert "STOP to opt out" in sms
+        assert "the customer's phone receives the agent's answer" in sms
+        assert "| Hi, sorry about that! Please switch it off" in sms
+        assert "| - Ann Agent, ticket T-0000" in sms
 
     agents = assert_ok(ticketgw("agents", "list", "--json")).json()
     assert [a["email"] for a in agents] == ["ann@example.com", "bob@example.com"]
@@ -34,6 +42,18 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
         assert len(record["messages"]) == 1
         assert record["messages"][0]["channel"] == ticket["channel"]
 
+    texts = [t for t in listed if t["contact"]["phone"] == "+14155550143"]
+    assert len(texts) == 2, "one SMS conversation per run"
+    for ticket in texts:
+        record = ticket_show(ticketgw, ticket["reference"])
+        assert [(m["author_kind"], m["channel"]) for m in record["messages"]] == [
+            ("customer", "sms"),
+            ("agent", "email"),
+        ]
+    outbox = assert_ok(ticketgw("outbox", "list", "--json")).json()
+    to_phone = [r for r in outbox if r["recipient"] == "+14155550143"]
+    assert {r["template"] for r in to_phone} == {"sms_ack", "sms_agent_reply"}
+    assert all(r["status"] == "sent" and r["provider_id"].startswith("SM") for r in to_phone)
     conversations = [t for t in listed if t["subject"].startswith("Parcel never arrived")]
     assert len(conversations) == 2, "one live conversation per run"
     for ticket in conversations:

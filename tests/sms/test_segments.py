@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.sms.segments import measure, shorten
+from gateway.sms.segments import measure, plain_gsm, shorten
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,16 @@ def test_shorten_never_splits_a_surrogate_pair() -> None:
     cut = shorten(text, lambda t: measure(t).units <= 67)
     assert cut == "😀" * 33
     assert measure(cut).units == 66
+
+
+def test_typography_from_mail_clients_is_made_plain_gsm() -> None:
+    typed = "We\u2019ve sent it \u2013 \u201ctracking\u201d follows\u2026\u00a0Thanks"
+    assert measure(typed).encoding == "UCS-2"
+    plain = plain_gsm(typed)
+    assert plain == 'We\'ve sent it - "tracking" follows... Thanks'
+    assert measure(plain).encoding == "GSM-7"
+
+
+def test_text_that_stays_ucs2_is_left_as_written() -> None:
+    for text in ("Спасибо \u2013 \u201cготово\u201d", "Done \u2019 \U0001f389", "plain"):
+        assert plain_gsm(text) == text

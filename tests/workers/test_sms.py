@@ -186,6 +186,19 @@ def test_non_gsm_text_is_counted_in_ucs2_segments(
     assert f"provider_id: {message.sid}" in shown.stdout
 
 
+def test_curly_quotes_from_a_mail_client_do_not_make_an_sms_ucs2(
+    runtime: Runtime, workers: Workers, twilio: TwilioStandIn
+) -> None:
+    typed = "It\u2019s on its way \u2013 \u201cexpress\u201d\u2026 " * 3
+    row_id = _sms_row(runtime, vars=_with_text(typed.strip()))
+    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    _status(runtime, row_id, "sent")
+    [message] = twilio.messages
+    assert message.body.startswith("It's on its way - \"express\"... It's")
+    assert measure(message.body).encoding == "GSM-7"
+    assert message.num_segments == 1
+
+
 def _agent_replies(runtime: Runtime, text: str, *, email: str | None) -> str:
     """An SMS ticket whose customer has ``email`` too, and Ann's reply to it; its reference."""
     reference = make_ticket(runtime, NUMBER, "SMS from +14155552671", text="Where is it?")

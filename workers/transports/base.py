@@ -53,6 +53,14 @@ class AddressRefused(PermanentFailure):
 class NotConfigured(PermanentFailure):
     """The channel has no provider configured; the message names the setting to set."""
 
+    exit_code = 2
+
+
+class InvalidRecipient(PermanentFailure):
+    """The provider says the recipient's address or number cannot exist (Twilio 21211)."""
+
+    exit_code = 2
+
 
 class RecipientOptedOut(PermanentFailure):
     """The provider refuses the recipient because they opted out (Twilio error 21610)."""

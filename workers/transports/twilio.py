@@ -14,6 +14,7 @@ to our sender), which is :class:`RecipientOptedOut` so the opt-out can be record
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -25,6 +26,7 @@ from twilio.rest import Client
 
 from gateway.config import Settings
 from workers.transports.base import (
+    InvalidRecipient,
     NotConfigured,
     OutgoingSms,
     PermanentFailure,
@@ -40,6 +42,7 @@ NOT_CONFIGURED = (
 )
 INVALID_NUMBER = 21211
 UNSUBSCRIBED = 21610
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
 
 
 def is_messaging_service(sender: str) -> bool:
@@ -73,13 +76,24 @@ def failure(exc: TwilioRestException) -> TemporaryFailure | PermanentFailure:
         return TemporaryFailure(reason)
     if exc.code == UNSUBSCRIBED:
         return RecipientOptedOut(reason)
+    if exc.code == INVALID_NUMBER:
+        return InvalidRecipient(reason)
     return PermanentFailure(reason)
+
+
+def _why(exc: requests.RequestException) -> str:
+    """The OS's reason (``Connection refused``) rather than urllib3's retry wrapper."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer within the timeout"
+    found = _ERRNO.search(str(exc))
+    return found.group(1).strip() if found else type(exc).__name__
 
 
 class TwilioTransport:
     """Sends :class:`OutgoingSms` through the Twilio Messages API; returns the MessageSid."""
 
     def __init__(self, account_sid: str, auth_token: str, api_base: str, timeout: float) -> None:
+        self.api_base = api_base
         http = RebasedHttpClient(api_base, timeout)
         self.client = Client(account_sid, auth_token, http_client=http)
 
@@ -105,7 +119,7 @@ class TwilioTransport:
         except TwilioRestException as exc:
             raise failure(exc) from exc
         except requests.RequestException as exc:
-            raise Unreachable(f"Twilio unreachable: {exc}") from exc
+            raise Unreachable(f"Twilio unreachable at {self.api_base}: {_why(exc)}") from exc
         return str(sent.sid)
 
     def close(self) -> None:

@@ -215,12 +215,21 @@ class TwilioStandIn:
         messages = f"{self.base_url}{API}/Accounts/{self.account_sid}/Messages"
         return f"{messages}/{message_sid}/Media/{media.sid}"
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[StandInMessage]:
-        """The messages once at least ``count`` arrived; ``TimeoutError`` after ``timeout``."""
+    def wait_for(
+        self, count: int = 1, *, to: str | None = None, after: int = 0, timeout: float = 20.0
+    ) -> list[StandInMessage]:
+        """Once ``count`` messages (to ``to``, past the first ``after``) arrived: those.
+
+        Raises ``TimeoutError`` after ``timeout`` seconds.
+        """
+
+        def matching() -> list[StandInMessage]:
+            return [m for m in self.messages[after:] if to is None or m.to == to]
+
         with self._lock:
-            if not self._lock.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise TimeoutError(f"{len(self.messages)} of {count} SMS reached the stand-in")
-            return list(self.messages)
+            if not self._lock.wait_for(lambda: len(matching()) >= count, timeout):
+                raise TimeoutError(f"{len(matching())} of {count} SMS reached the stand-in")
+            return matching()
 
     def report(self, sid: str, status: str, error_code: int | None = None) -> int:
         """Post a delivery status callback for message ``sid``, signed as Twilio signs it.
