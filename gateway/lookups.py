@@ -305,14 +305,16 @@ class Lookups:
 
     # -- rates -------------------------------------------------------------------------------
 
-    def recent_mail(self, sender: str, domain: str, now: datetime, item_id: int) -> tuple[int, int]:
+    def recent_mail(
+        self, sender: str, domain: str, now: datetime, item_id: int | None
+    ) -> tuple[int, int]:
         """Mails from ``sender`` and from ``domain`` received in the breaker's window.
 
         Read once per sender and domain per transaction (excluding ``item_id``, which is
         counted by :meth:`add_mail` like every later item of the batch).
         """
         if sender not in self.senders or (domain and domain not in self.domains):
-            self._read_mail_counts([sender], now, [item_id])
+            self._read_mail_counts([sender], now, [item_id] if item_id is not None else [])
         return self.senders[sender], self.domains.get(domain, 0)
 
     def add_mail(self, sender: str, domain: str) -> None:

@@ -105,7 +105,7 @@ def policy_for(session: Session, priority: str) -> SlaPolicy | None:
     change it unseen: :func:`set_policy` and :func:`delete_policy` drop the cache, and it is
     dropped when the outermost transaction ends and on any rollback, savepoints included
     (which may undo a policy change). A policy committed by another process while this
-    transaction runs is seen from the next transaction on, as with ``Env.cache``'s agents
+    transaction runs is seen from the next transaction on, as with the unit of work's cached agents
     and queues; admins change policies from the CLI, in their own transactions.
     """
     cache = _policy_cache(session)
