@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, event, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from gateway.addresses import domain_of
+from gateway.identities import domain_of
 from schema.models import (
     Agent,
     Contact,

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from gateway.addresses import domain_of
+from gateway.identities import domain_of
 from gateway.lookups import lookups
 from schema.models import InboxItem
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gateway import notify as notifications
-from gateway.addresses import domain_of
+from gateway.identities import domain_of
 from gateway.inbound.breaker import hold_reason
 from gateway.pipeline.work import Work
 from gateway.unit_of_work import UnitOfWork

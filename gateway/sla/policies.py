@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from gateway.addresses import normalize_email
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.identities import normalize_email
 from gateway.queues import check_priority
 from gateway.sla.calendar import parse_hours, parse_timezone
 from gateway.sla.durations import SlaDuration, parse_sla_duration
