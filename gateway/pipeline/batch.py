@@ -34,11 +34,11 @@ log = logging.getLogger(__name__)
 # Items per transaction when working through a backlog: large enough that the batch's
 # reads and writes are a few statements per table, small enough that a batch that has to
 # be redone item by item (one of them failed) costs little.
-BATCH = 200
+ITEMS_PER_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ItemOutcome:
     """What became of one inbox item, as ``mail ingest`` counts and the CLI shows it."""
 
     item_id: int
@@ -51,7 +51,7 @@ class Outcome:
     reason: str = ""
 
 
-def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
+def process_item(session: Session, settings: Settings, item_id: int) -> ItemOutcome:
     """Run one pending item through the pipeline inside the caller's transaction."""
     return process_items(session, settings, [item_id])[0]
 
@@ -61,7 +61,7 @@ def process_items(
     settings: Settings,
     item_ids: Sequence[int],
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> list[Outcome]:
+) -> list[ItemOutcome]:
     """Run pending items through their channel's pipeline, in order, in the caller's transaction.
 
     The rows are locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
@@ -83,7 +83,7 @@ def process_items(
         )
     }
     items = [rows[i] for i in dict.fromkeys(item_ids) if i in rows]
-    done: dict[int, Outcome] = {}
+    done: dict[int, ItemOutcome] = {}
     for channel, pipeline in PIPELINES.items():
         ours = [item for item in items if item.channel == channel]
         if len(ours) > 1:
@@ -98,7 +98,7 @@ def process_items(
         if item.id not in done:
             done[item.id] = _alone(session, settings, item, parsed)
     skipped = "not pending, or taken by another processor"
-    return [done.get(i) or Outcome(i, "skipped", reason=skipped) for i in item_ids]
+    return [done.get(i) or ItemOutcome(i, "skipped", reason=skipped) for i in item_ids]
 
 
 class _ItemFailed(Exception):
@@ -112,7 +112,7 @@ def _alone(
     settings: Settings,
     item: InboxItem,
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> Outcome:
+) -> ItemOutcome:
     """One item in its own savepoint; a failure parks it as ``failed`` with its reason.
 
     A unique key taken by a concurrent processor (two of them meeting the same new
@@ -135,14 +135,14 @@ def _alone(
     raise AssertionError("unreachable")
 
 
-def _park(item: InboxItem, failed: _ItemFailed) -> Outcome:
+def _park(item: InboxItem, failed: _ItemFailed) -> ItemOutcome:
     exc = failed.error
     item.attempts += 1
     item.status, item.failed_step = "failed", failed.step
     item.reason = str(exc) if isinstance(exc, Quarantine) else one_line(exc)
     item.processed_at = utcnow()
     log.warning("inbox item %s failed at %s: %s", item.id, item.failed_step, item.reason)
-    return Outcome(item.id, "failed", reason=item.reason)
+    return ItemOutcome(item.id, "failed", reason=item.reason)
 
 
 def _together(
@@ -150,7 +150,7 @@ def _together(
     pipeline: Pipeline,
     items: Sequence[InboxItem],
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> list[Outcome]:
+) -> list[ItemOutcome]:
     """``items`` through ``pipeline`` as one batch; raises :class:`_ItemFailed` on any failure.
 
     Runs of ``each`` steps go item by item (all of them for one item, then the next);
@@ -207,11 +207,11 @@ def _blame(item_id: int, step: str) -> Iterator[None]:
         raise _ItemFailed(item_id, step, exc) from exc
 
 
-def _outcome(work: Work) -> Outcome:
+def _outcome(work: Work) -> ItemOutcome:
     item, thread = work.item, work.thread
     assert item is not None
     status = "duplicate" if work.duplicate_of else item.status
-    return Outcome(
+    return ItemOutcome(
         item.id,
         status,
         kind=item.classification,
@@ -225,14 +225,14 @@ def _outcome(work: Work) -> Outcome:
 
 def process_pending(
     sessions: sessionmaker[Session], settings: Settings, limit: int = 1000
-) -> list[Outcome]:
-    """Process every pending item, oldest first, ``BATCH`` items per transaction."""
+) -> list[ItemOutcome]:
+    """Process every pending item, oldest first, ``ITEMS_PER_BATCH`` items per transaction."""
     with sessions() as session:
         ids = pending_ids(session, limit)
     outcomes = []
-    for start in range(0, len(ids), BATCH):
+    for start in range(0, len(ids), ITEMS_PER_BATCH):
         with sessions() as session, session.begin():
-            outcomes += process_items(session, settings, ids[start : start + BATCH])
+            outcomes += process_items(session, settings, ids[start : start + ITEMS_PER_BATCH])
     return outcomes
 
 
@@ -241,7 +241,7 @@ def ingest_batch(
     settings: Settings,
     raws: Sequence[tuple[bytes, str]],
     parsed: Sequence[ParsedMail] | None = None,
-) -> list[Outcome]:
+) -> list[ItemOutcome]:
     """Accept and process ``(raw, source)`` mails in the caller's transaction, in order.
 
     ``parsed``, when given, holds the same mails already parsed (``parse_ahead``).
@@ -257,7 +257,7 @@ def ingest_batch(
     by_id = {a.item_id: p for a, p in zip(accepted, parsed, strict=True)} if parsed else None
     processed = {o.item_id: o for o in process_items(session, settings, fresh, by_id)}
     return [
-        Outcome(a.item_id, "duplicate", reason="already in the inbox")
+        ItemOutcome(a.item_id, "duplicate", reason="already in the inbox")
         if a.duplicate
         else processed[a.item_id]
         for a in accepted
