@@ -1,65 +1,100 @@
 """The unit of work: one transaction and what it shares between the items it handles.
 
-The pipeline's steps get it explicitly: the session and settings, the transaction's
-look-ups (``gateway.lookups``), its ticket events (``gateway.events``), and caches of what
-does not change under a running batch (agents, support addresses, queues). Every write of
-one item happens inside :meth:`UnitOfWork.savepoint`, so a failed item takes exactly its
-own writes, events and queued rows with it, and :meth:`UnitOfWork.write` sends what was
-queued before the savepoint ends (see ``schema.db.add_row``).
+It owns the transaction's look-ups (``gateway.lookups``), its ticket events (for
+``gateway.notify``), the SLA policies it read, and caches of what does not change under
+a running batch (agents, support addresses, queues). The pipeline's steps get it
+explicitly; domain functions that are handed only a session reach the same object with
+:meth:`UnitOfWork.of`. It lives in the transaction's state (``schema.db``): the ids drawn
+ahead and the rows queued for bulk inserts are kept beside it, and all of it ends with
+the transaction.
+
+Every write of one item happens inside :meth:`UnitOfWork.savepoint`: a failure there
+rolls back the item's rows, forgets the events it recorded and the look-ups that may
+have seen its writes, and :meth:`UnitOfWork.write` sends what was queued before the
+savepoint ends, so no write of the item is left for the commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import events
 from gateway.config import Settings
-from gateway.events import Event
-from gateway.lookups import Lookups, lookups
+from gateway.lookups import Lookups
 from gateway.queues import queue_for_address
-from schema.db import write_rows
-from schema.models import Queue, QueueAddress
+from schema.db import transaction_state, write_rows
+from schema.models import Queue, QueueAddress, SlaPolicy
+
+if TYPE_CHECKING:
+    from gateway.events import Event
 
 
-@dataclass(slots=True)
 class UnitOfWork:
-    """One transaction's session and settings, and the state its items share.
+    """One transaction's session, and the state its items share.
 
     The caches live as long as the transaction: agents, support addresses and queues do
     not change under a running batch (admins change them from the CLI, in transactions of
     their own), and never across transactions.
     """
 
-    session: Session
-    settings: Settings
-    _agents: frozenset[str] | None = None
-    _support: frozenset[str] | None = None
-    _queues: dict[str, Queue | None] = field(default_factory=dict)
+    def __init__(self, session: Session, settings: Settings | None = None) -> None:
+        self.session = session
+        self._settings = settings
+        self.lookups = Lookups(session)
+        self.events: list[Event] = []
+        self.policies: dict[str, SlaPolicy | None] = {}  # by priority (gateway.sla)
+        self._agents: frozenset[str] | None = None
+        self._support: frozenset[str] | None = None
+        self._queues: dict[str, Queue | None] = {}
+
+    @classmethod
+    def of(cls, session: Session, settings: Settings | None = None) -> UnitOfWork:
+        """The unit of work of the session's current transaction, created on first use."""
+        state = transaction_state(session)
+        uow = state.unit_of_work
+        if not isinstance(uow, UnitOfWork):
+            uow = cls(session, settings)
+            state.unit_of_work = uow
+        elif settings is not None:
+            uow._settings = settings
+        return uow
 
     @property
-    def lookups(self) -> Lookups:
-        """What the batch reads, answered from memory (``gateway.lookups``)."""
-        return lookups(self.session)
+    def settings(self) -> Settings:
+        assert self._settings is not None, "a unit of work made without settings"
+        return self._settings
 
     def emit(self, event: Event) -> None:
-        """Record a ticket event; ``gateway.notify`` turns it into outbox rows."""
-        events.emit(self.session, event)
+        """Record a ticket event; the pipeline's notify step turns it into outbox rows."""
+        self.events.append(event)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A savepoint whose failure also forgets the events recorded inside it."""
-        mark = events.mark(self.session)
+        """A savepoint whose failure also forgets the events recorded inside it.
+
+        The rows queued inside it go with it (``schema.db``), as do the look-ups and the
+        policies read (:meth:`savepoint_ended`, :meth:`rolled_back`).
+        """
+        events = len(self.events)
         try:
             with self.session.begin_nested():
                 yield
         except BaseException:
-            events.rollback_to(self.session, mark)
+            del self.events[events:]
             raise
+
+    def savepoint_ended(self) -> None:
+        # Had it been rolled back, what the look-ups remember might be gone: forgetting is
+        # always safe, only slower (the next question is asked of the database again).
+        self.lookups = Lookups(self.session)
+
+    def rolled_back(self) -> None:
+        # A rolled-back savepoint may have undone a policy change.
+        self.policies.clear()
 
     def write(self) -> None:
         """Flush the ORM and insert the queued rows, inside the current savepoint."""

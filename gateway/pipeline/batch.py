@@ -87,7 +87,7 @@ def process_items(
     for channel, pipeline in PIPELINES.items():
         ours = [item for item in items if item.channel == channel]
         if len(ours) > 1:
-            uow = UnitOfWork(session, settings)
+            uow = UnitOfWork.of(session, settings)
             try:
                 with uow.savepoint():
                     done |= {o.item_id: o for o in _together(uow, pipeline, ours, parsed)}
@@ -124,7 +124,7 @@ def _alone(
         error = Quarantine(f"no pipeline for the channel {item.channel!r}")
         return _park(item, _ItemFailed(item.id, "pipeline", error))
     for attempt in (1, 2):
-        uow = UnitOfWork(session, settings)
+        uow = UnitOfWork.of(session, settings)
         try:
             with uow.savepoint():
                 return _together(uow, pipeline, [item], parsed)[0]

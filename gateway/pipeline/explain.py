@@ -22,7 +22,7 @@ from gateway.unit_of_work import UnitOfWork
 def explain(session: Session, settings: Settings, raw: bytes) -> dict[str, Any]:
     """The JSON-ready explanation of ``raw`` (keys documented in the README)."""
     work = Work(raw=raw, envelope_sender=None, envelope_recipients=())
-    uow = UnitOfWork(session, settings)
+    uow = UnitOfWork.of(session, settings)
     for step in EMAIL.read_only:
         [work] = step.apply([work], uow)
     assert work.parsed is not None
