@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from gateway import bounces, commands, tickets
 from gateway.commands import parse_commands
-from gateway.contacts import contact_for_email
+from gateway.contacts import contact_for
 from gateway.errors import GatewayError, InvalidInput, Quarantine
 from gateway.events import Audience, CommandFailed
 from gateway.files import save_blob
@@ -40,7 +40,7 @@ def store(work: Work, uow: UnitOfWork) -> Work:
     # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
     try:
         contact = (
-            contact_for_email(session, work.sender, msg.sender.name, strict=False)
+            contact_for(session, work.identity_kind, work.sender, msg.sender.name, strict=False)
             if work.author == "customer"
             else None
         )
@@ -54,7 +54,7 @@ def store(work: Work, uow: UnitOfWork) -> Work:
             queue=_queue_for(uow, work),
             contact=contact,
             subject=msg.subject or "(no subject)",
-            channel="email",
+            channel=work.channel,
             actor=f"customer:{work.sender}",
             now=work.now,
             follows_up=work.thread.follows_up,
@@ -113,7 +113,7 @@ def _add(
         ticket,
         NewMessage(
             author_kind=work.author,
-            channel="email",
+            channel=work.channel,
             visible_text=text,
             full_text=msg.full_text,
             html=msg.html,
@@ -125,6 +125,8 @@ def _add(
             in_reply_to=msg.in_reply_to[0] if msg.in_reply_to else None,
             references=msg.references,
             thread_index=conversation_key(msg.thread_index),
+            sms_sid=msg.sms_sid,
+            media_urls=msg.media_urls,
             agent=agent,
             contact=contact,
             inbox_id=work.item_id,

@@ -41,3 +41,13 @@ class Work:
     @property
     def item_id(self) -> int | None:
         return self.item.id if self.item is not None else None
+
+    @property
+    def channel(self) -> str:
+        """The inbox row's channel (``mail explain`` explains mail)."""
+        return self.item.channel if self.item is not None else "email"
+
+    @property
+    def identity_kind(self) -> str:
+        """What ``sender`` is: a phone number on SMS, else an email address."""
+        return "phone" if self.channel == "sms" else "email"
