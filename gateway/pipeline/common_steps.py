@@ -1,5 +1,5 @@
-"""Steps every channel's pipeline shares: the circuit breaker, notifications, the batch's
-writes, and the outcome on the inbox row."""
+"""Steps every channel's pipeline shares: the circuit breaker, notifications, the outcome
+on the inbox row, and the batch's writes."""
 
 from __future__ import annotations
 

@@ -82,8 +82,8 @@ EMAIL = Pipeline(
         each("thread", email.thread),
         each("store", store, writes=True),
         batch("notify", notify, writes=True),  # events -> outbox rows
-        batch("write", write, writes=True),  # every queued row, in the savepoint
         each("finish", finish, writes=True),  # the outcome on the inbox row
+        batch("write", write, writes=True),  # all of the above, inside the savepoint
     ),
 )
 
