@@ -1,8 +1,15 @@
-"""``ticketgw serve``: the SMTP, HTTP and IMAP listeners, and the processing of what they accept.
+"""The composition root: what ``ticketgw serve`` runs, wired in one place.
 
-The SMTP server runs on an asyncio loop; storing a mail happens in a small thread pool
-(the listener's hooks). :class:`Gateway` runs in the foreground (``serve``, processing in a
-child process) or in a background thread (``demo`` and the tests, processing in threads).
+:class:`Gateway` owns the listeners (``gateway.inbound.listener``), the processing of what
+they accept (``admin_cli.processing``: the inbox processor, and in the embedded default
+the Dramatiq workers) and their order of starting and stopping. It lives outside
+``gateway/`` because it wires the domain to ``workers/``, which the domain never imports.
+It runs in the foreground (``serve``, processing in a child process) or in a background
+thread (``demo`` and the tests, processing in threads).
+
+A new listener is one more entry of :func:`listeners`. The IMAP mailboxes' pollers
+(``gateway.imap.listener``) are threads of their own, started after processing and stopped
+before it; they do not speak the listener protocol yet.
 """
 
 from __future__ import annotations
@@ -13,14 +20,13 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from admin_cli.processing import Processing, ProcessingProcess
-from gateway.errors import CannotListen
 from gateway.imap.listener import ImapListener
 from gateway.inbound.http import HttpListener
-from gateway.inbound.smtp import InboxHandler, smtp_factory
+from gateway.inbound.listener import Listener
+from gateway.inbound.smtp_listener import SmtpListener
 from gateway.memory import return_large_blocks
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime
@@ -29,16 +35,22 @@ from workers.middleware import DeliveryOptions
 log = logging.getLogger(__name__)
 
 
-class Gateway:
-    """The SMTP, HTTP (Twilio) and IMAP listeners, and what processes and delivers what they accept.
+def listeners(runtime: Runtime) -> list[Listener]:
+    """Every listener ``serve`` runs, in starting order: SMTP, then Twilio's webhooks."""
+    return [SmtpListener(runtime), HttpListener(runtime)]
 
-    ``smtp_and_http=False`` leaves the sockets closed (``ticketgw imap``: the mailboxes only).
+
+class Gateway:
+    """The listeners and what processes and delivers the items they accept.
 
     ``processing="thread"`` keeps processing in this process (tests, ``demo``);
     ``"process"`` moves it to a child process (``serve``), so that accepting mail never
     waits behind processing it. With ``TICKETGW_REDIS_URL`` set, notifications are only
     enqueued and separate ``ticketgw worker`` processes deliver them; without it, worker
     threads beside the processor do.
+
+    ``smtp_and_http=False`` leaves the sockets closed (``ticketgw imap``: the mailboxes
+    only); ``imap=False`` reads no mailbox.
     """
 
     def __init__(
@@ -52,16 +64,12 @@ class Gateway:
         imap: bool = True,
     ) -> None:
         self.runtime = runtime
-        self.smtp_and_http = smtp_and_http
         self.processing: Processing | ProcessingProcess = (
             Processing(runtime, sweep_seconds=sweep_seconds, delivery=delivery)
             if processing == "thread"
             else ProcessingProcess(runtime.settings, sweep_seconds=sweep_seconds)
         )
-        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
-        self._servers: list[asyncio.Server] = []
-        self.smtp_address: tuple[str, int] | None = None
-        self.http = HttpListener(runtime, self.processing.submit, self.executor)
+        self.listeners = listeners(runtime) if smtp_and_http else []
         # Mailboxes read over IMAP, each by a poller thread; it stores into the same inbox.
         self.imap = ImapListener(runtime, self.processing.submit) if imap else None
 
@@ -71,49 +79,44 @@ class Gateway:
         assert isinstance(self.processing, Processing), "processing runs in another process"
         return self.processing.processor
 
-    async def start(self) -> None:
-        if self.smtp_and_http:
-            await self._listen()
-        self.processing.start()
-        if self.smtp_address is not None:
-            log.info("SMTP listening on %s:%s", *self.smtp_address)
-        if self.imap is not None:
-            self.imap.start()
-
-    async def _listen(self) -> None:
-        settings = self.runtime.settings
-        handler = InboxHandler(self.runtime, self.processing.submit, self.executor)
-        host, port = settings.smtp_listen
-        loop = asyncio.get_running_loop()
-        try:
-            server = await loop.create_server(smtp_factory(handler, settings), host, port)
-        except OSError as exc:
-            raise CannotListen(
-                f"cannot listen for SMTP on {host}:{port} (TICKETGW_SMTP_LISTEN): {exc.strerror}"
-            ) from exc
-        self._servers.append(server)
-        self.smtp_address = server.sockets[0].getsockname()[:2]
-        try:
-            await self.http.start()
-        except CannotListen:
-            server.close()
-            await server.wait_closed()
-            self.executor.shutdown(wait=False)
-            raise
+    @property
+    def smtp_address(self) -> tuple[str, int] | None:
+        """Where the SMTP listener accepts mail (the port chosen for ``:0``)."""
+        smtp = next((x for x in self.listeners if isinstance(x, SmtpListener)), None)
+        return smtp.address if smtp is not None else None
 
     @property
     def http_address(self) -> tuple[str, int] | None:
-        return self.http.address
+        """Where the HTTP listener takes Twilio's webhooks (the port chosen for ``:0``)."""
+        http = next((x for x in self.listeners if isinstance(x, HttpListener)), None)
+        return http.address if http is not None else None
+
+    async def start(self) -> None:
+        """Every listener, then processing; a listener that cannot start stops the others.
+
+        What a listener hands over before processing runs is not lost: the processor's
+        first sweep reads every pending item.
+        """
+        started: list[Listener] = []
+        try:
+            for listener in self.listeners:
+                await listener.start(self.processing.submit)
+                started.append(listener)
+        except BaseException:
+            for listener in reversed(started):
+                await listener.stop()
+            raise
+        self.processing.start()
+        if self.imap is not None:
+            self.imap.start()
 
     async def stop(self) -> None:
         if self.imap is not None:
-            self.imap.stop()
-        if self.smtp_and_http:
-            await self.http.stop()
-        for server in self._servers:
-            server.close()
-            await server.wait_closed()
-        self.executor.shutdown(wait=True)
+            await asyncio.to_thread(self.imap.stop)
+        # Listeners first: whatever they accepted is committed before processing stops,
+        # and is pending for the next start if processing does not get to it.
+        for listener in reversed(self.listeners):
+            await listener.stop()
         self.processing.stop()
 
 

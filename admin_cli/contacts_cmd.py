@@ -9,7 +9,7 @@ import click
 from admin_cli.context import transaction
 from admin_cli.output import done, iso, print_json, print_table
 from gateway import contact_links as domain
-from gateway.addresses import normalize_phone
+from gateway.identities import normalize_phone
 from gateway.sms import optout
 from schema.models import Contact
 

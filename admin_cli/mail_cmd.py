@@ -21,12 +21,10 @@ from gateway.errors import InvalidInput
 from gateway.inbound import inbox as inbox_ops
 from gateway.inbound.mailfiles import count_mails, iter_mails
 from gateway.inbound.parse_ahead import default_processes, parse_ahead
-from gateway.pipeline.batch import Outcome, ingest_batch, process_pending
+from gateway.pipeline.batch import ITEMS_PER_BATCH, ItemOutcome, ingest_batch, process_pending
 from gateway.pipeline.explain import explain as explain_mail
 from schema.models import InboxItem
 from schema.models.inbox import INBOX_STATUSES
-
-BATCH = 200  # mails per transaction: one commit per mail would wait on the disk
 
 
 @click.group()
@@ -101,7 +99,7 @@ def ingest(paths: tuple[str, ...], as_json: bool) -> None:
         disable=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("mail", total=total)
-        for batch, parsed in parse_ahead(_batches(mails, BATCH), default_processes()):
+        for batch, parsed in parse_ahead(_batches(mails, ITEMS_PER_BATCH), default_processes()):
             with rt.transaction() as session:
                 outcomes = ingest_batch(session, rt.settings, batch, parsed)
             counts.update(_category(o) for o in outcomes)
@@ -121,7 +119,7 @@ def ingest(paths: tuple[str, ...], as_json: bool) -> None:
 CATEGORIES = ("new_tickets", "replies", "automatic", "duplicates", "ignored", "failed")
 
 
-def _category(outcome: Outcome) -> str:
+def _category(outcome: ItemOutcome) -> str:
     if outcome.status == "failed":
         return "failed"
     if outcome.status == "duplicate":
@@ -280,7 +278,7 @@ def inbox_retry(item_id: int | None, all_failed: bool) -> None:
         else:
             ids = [item_id] if item_id is not None else []
         for one in ids:
-            inbox_ops.retry(session, one)
+            inbox_ops.retry_item(session, one)
     outcomes = process_pending(rt.sessions, rt.settings)
     still = [o for o in outcomes if o.status == "failed"]
     done(

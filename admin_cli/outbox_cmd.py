@@ -205,7 +205,7 @@ def retry(
         raise click.UsageError("--since and --to go with --status, not with ID")
     if row_id is not None:
         with transaction() as session:
-            outbox_ops.retry(session, row_id)
+            outbox_ops.retry_row(session, row_id)
         done(f"outbox row {row_id} back to pending")
         _send_now([row_id])
         return

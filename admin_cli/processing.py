@@ -23,7 +23,7 @@ from multiprocessing.process import BaseProcess
 
 from gateway.config import Settings
 from gateway.memory import return_large_blocks
-from gateway.pipeline.batch import Outcome
+from gateway.pipeline.batch import ItemOutcome
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
 from workers.broker import RunningWorkers, setup_broker, start_workers
@@ -45,7 +45,7 @@ class Processing:
         self.processor = InboxProcessor(runtime, sweep_seconds=sweep_seconds, on_batch=self._relay)
         self.workers: RunningWorkers | None = None
 
-    def _relay(self, outcomes: Sequence[Outcome]) -> None:
+    def _relay(self, outcomes: Sequence[ItemOutcome]) -> None:
         """Hand the notifications a batch caused to the broker at once, not at the sweep."""
         if any(outcome.status in {"done", "ignored"} for outcome in outcomes):
             relay_pending(self.runtime.sessions, self.broker)
@@ -74,7 +74,7 @@ class ProcessingProcess:
     """:class:`Processing` in a child process, restarted if it dies.
 
     The child is not sent item ids: it is woken, and reads every pending item from the
-    database, ``BATCH`` per transaction. A burst of accepted mail is thus one wake-up and
+    database, ``ITEMS_PER_BATCH`` per transaction. A burst of accepted mail is thus one wake-up and
     one batch, where ids handed over one by one would each cost the child a hand-over
     while its processor thread holds the GIL. The wake-up is a byte on a pipe: writing
     one never blocks the listener (a full pipe already means "wake up"), and a child

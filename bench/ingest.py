@@ -51,7 +51,7 @@ from bench.common import create_pg_database, drop_pg_database, free_port  # noqa
 from gateway.agents import add_agent  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.inbound.parse_ahead import default_processes, parse_ahead  # noqa: E402
-from gateway.pipeline.batch import ingest_batch  # noqa: E402
+from gateway.pipeline.batch import ITEMS_PER_BATCH, ingest_batch  # noqa: E402
 from gateway.queues import DEFAULT_QUEUE, add_member  # noqa: E402
 from gateway.runtime import Runtime, open_runtime  # noqa: E402
 from schema.models import InboxItem, KnownMessageId, OutboxItem, Ticket  # noqa: E402
@@ -60,7 +60,6 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TICKETGW = str(ROOT / ".venv" / "bin" / "ticketgw")
 SUPPORT = "support@example.com"
 SECRET = "bench-secret-key"
-BATCH = 200  # as admin_cli/mail_cmd.py: mails per transaction
 SEED = 20261123
 BASE_DATE = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -576,7 +575,7 @@ def _batches(raws: Iterator[bytes], source: str) -> Iterator[list[tuple[bytes, s
     batch: list[tuple[bytes, str]] = []
     for raw in raws:
         batch.append((raw, source))
-        if len(batch) == BATCH:
+        if len(batch) == ITEMS_PER_BATCH:
             yield batch
             batch = []
     if batch:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.addresses import normalize_email, normalize_phone
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.identities import normalize_email, normalize_phone
 from schema.models import Agent
 from schema.models.people import ROLES
 

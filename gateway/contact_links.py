@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway import audit
-from gateway.addresses import normalize_email, normalize_phone
 from gateway.contacts import find_identity
 from gateway.errors import NotFound
+from gateway.identities import normalize_email, normalize_phone
 from schema.models import Contact, ContactIdentity, Message, Ticket
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.addresses import normalize_email, normalize_phone
+from gateway.identities import normalize_email, normalize_phone
 from gateway.lookups import lookups
 from schema.bounded import fit
 from schema.db import allocate_id

@@ -1,7 +1,8 @@
 """Ticket events: what happened in a transaction, for the notifications it causes.
 
-Domain operations record events on the session as they change tickets; before the
-transaction commits, :func:`gateway.notify.flush` turns them into outbox rows. So every
+Domain operations record events in the transaction's unit of work
+(``gateway.unit_of_work``) as they change tickets; before the transaction commits,
+:func:`gateway.notify.flush` turns them into outbox rows. So every
 change that someone should hear about becomes its notifications in the same transaction,
 whichever code path (listener, CLI, worker) made it.
 """
@@ -13,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-_KEY = "ticketgw.events"
+from gateway.unit_of_work import UnitOfWork
 
 # all: everyone who should hear of it; agents: no automatic answer to the customer
 # (list mail); none: stored only (held by the circuit breaker, automatic mail).
@@ -64,23 +65,11 @@ Event = MessageAdded | StatusChanged | CommandFailed | ReplyHeld
 
 
 def emit(session: Session, event: Event) -> None:
-    session.info.setdefault(_KEY, []).append(event)
+    UnitOfWork.of(session).emit(event)
 
 
 def drain(session: Session) -> list[Event]:
-    """The events recorded so far, removing them from the session."""
-    drained: list[Event] = session.info.pop(_KEY, [])
+    """The events recorded so far, removing them from the unit of work."""
+    uow = UnitOfWork.of(session)
+    drained, uow.events = uow.events, []
     return drained
-
-
-def discard(session: Session) -> None:
-    session.info.pop(_KEY, None)
-
-
-def mark(session: Session) -> int:
-    """A position to roll back to when a savepoint holding later events is rolled back."""
-    return len(session.info.get(_KEY, []))
-
-
-def rollback_to(session: Session, position: int) -> None:
-    del session.info.setdefault(_KEY, [])[position:]

@@ -9,8 +9,8 @@ a batch with one query per kind; what the batch itself writes (a new ticket, a M
 a contact) is added as it is written, so a later mail of the same batch sees it exactly as
 if it had been committed. Anything not prefetched is read once and remembered.
 
-The cache belongs to one transaction: it is created on first use and dropped when the
-transaction or any savepoint in it ends.
+The cache belongs to one transaction's unit of work (``gateway.unit_of_work``), which
+drops it when the transaction or any of its savepoints ends.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from gateway.addresses import domain_of
+from gateway.identities import domain_of
 from schema.models import (
     Agent,
     Contact,
@@ -36,7 +36,6 @@ from schema.models import (
     Ticket,
 )
 
-_KEY = "ticketgw.lookups"
 BREAKER_WINDOW = timedelta(minutes=1)
 ACK_WINDOW = timedelta(hours=1)
 
@@ -305,14 +304,16 @@ class Lookups:
 
     # -- rates -------------------------------------------------------------------------------
 
-    def recent_mail(self, sender: str, domain: str, now: datetime, item_id: int) -> tuple[int, int]:
+    def recent_mail(
+        self, sender: str, domain: str, now: datetime, item_id: int | None
+    ) -> tuple[int, int]:
         """Mails from ``sender`` and from ``domain`` received in the breaker's window.
 
         Read once per sender and domain per transaction (excluding ``item_id``, which is
         counted by :meth:`add_mail` like every later item of the batch).
         """
         if sender not in self.senders or (domain and domain not in self.domains):
-            self._read_mail_counts([sender], now, [item_id])
+            self._read_mail_counts([sender], now, [item_id] if item_id is not None else [])
         return self.senders[sender], self.domains.get(domain, 0)
 
     def add_mail(self, sender: str, domain: str) -> None:
@@ -365,20 +366,10 @@ class Lookups:
 
 
 def lookups(session: Session) -> Lookups:
-    """The transaction's lookups, created on first use."""
-    found: Lookups | None = session.info.get(_KEY)
-    if found is None:
-        found = session.info[_KEY] = Lookups(session)
-    return found
+    """The transaction's lookups: its unit of work's."""
+    from gateway.unit_of_work import UnitOfWork  # which holds a Lookups: imported late
 
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: Any) -> None:
-    # A savepoint's end drops the cache too: had it been rolled back, what the cache
-    # remembers might be gone. Forgetting is always safe, only slower: the next question
-    # is asked of the database again. A flush's own inner transaction keeps it.
-    if transaction.parent is None or transaction.nested:
-        session.info.pop(_KEY, None)
+    return UnitOfWork.of(session).lookups
 
 
 def _read_threads(session: Session, ticket_ids: list[int]) -> list[tuple[int, str, bool, str]]:

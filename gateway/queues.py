@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.addresses import normalize_email, normalize_phone
 from gateway.agents import get_agent
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.identities import normalize_email, normalize_phone
 from schema.models import Queue, QueueAddress
 from schema.models.queues import PRIORITIES
 

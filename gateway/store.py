@@ -1,47 +1,47 @@
-"""The last pipeline step: write ticket, message, attachments and audit in one transaction.
+"""The pipeline's store step: write ticket, message, attachments and audit in one transaction.
 
 A customer's mail opens or continues a ticket; an automatic mail that threads is kept as an
 internal system note; a verified agent's reply runs its ``#commands`` and relays the rest.
-The notifications all of this causes are recorded as events and written by
-``gateway.notify`` before the same transaction commits.
+The notifications all of this causes are recorded as events, which the pipeline's
+``notify`` step turns into outbox rows in the same transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway import agent_reply, bounces, commands, events, tickets
+from gateway import agent_reply, bounces, commands, tickets
 from gateway.agent_auth import verify_agent
 from gateway.commands import parse_commands
-from gateway.contacts import contact_for_email
+from gateway.contacts import contact_for
 from gateway.errors import GatewayError, InvalidInput, Quarantine
 from gateway.events import Audience, CommandFailed, ReplyHeld
 from gateway.files import save_blob
-from gateway.lookups import lookups
-from gateway.pipeline.work import Env, Work
+from gateway.pipeline.work import Work
 from gateway.queues import DEFAULT_QUEUE, get_queue
 from gateway.threading import conversation_key
 from gateway.tickets import NewMessage
 from gateway.tokens import split_plus
+from gateway.unit_of_work import UnitOfWork
 from schema.bounded import fit
 from schema.db import allocate_id
 from schema.models import Agent, Attachment, Contact, Message, Queue, Ticket
 
 
-def store(work: Work, env: Env) -> Work:
+def store(work: Work, uow: UnitOfWork) -> Work:
     """Write the ticket, message, attachments and audit events in the caller's transaction."""
     assert work.parsed is not None
     assert work.thread is not None
     assert work.verdict is not None
     if work.thread.decision == "ignore":
         return work
-    msg, session = work.parsed.message, env.session
+    msg, session = work.parsed.message, uow.session
     if not work.sender:
         raise Quarantine("no From address and no envelope sender: cannot tell who wrote it")
     # Only a customer's mail names a contact: a bounce's MAILER-DAEMON is nobody to keep.
     try:
         contact = (
-            contact_for_email(session, work.sender, msg.sender.name, strict=False)
+            contact_for(session, work.identity_kind, work.sender, msg.sender.name, strict=False)
             if work.author == "customer"
             else None
         )
@@ -52,34 +52,34 @@ def store(work: Work, env: Env) -> Work:
         assert contact is not None
         ticket = tickets.open_ticket(
             session,
-            queue=_queue_for(env, work),
+            queue=_queue_for(uow, work),
             contact=contact,
             subject=msg.subject or "(no subject)",
-            channel="email",
+            channel=work.channel,
             actor=f"customer:{work.sender}",
-            now=env.now,
+            now=work.now,
             follows_up=work.thread.follows_up,
         )
         new_ticket = True
     if work.author == "agent":
-        message = _agent_message(work, env, ticket)
+        message = _agent_message(work, uow, ticket)
     elif work.author == "system":
         what = work.verdict.kind.replace("_", "-")
         message = _add(
             work,
-            env,
+            uow,
             ticket,
             f"{what}: {msg.text}",
             internal=True,
             audience="none",
             held_reason=f"automatic mail ({work.verdict.reason})",
         )
-        _tell_agent_of_automatic(work, env, ticket, message)
+        _tell_agent_of_automatic(work, uow, ticket, message)
     else:
         audience: Audience = "agents" if work.verdict.kind == "list" else "all"
         message = _add(
             work,
-            env,
+            uow,
             ticket,
             msg.text,
             contact=contact,
@@ -94,19 +94,19 @@ def store(work: Work, env: Env) -> Work:
                 filename=fit(Attachment.filename, part.filename),
                 content_type=fit(Attachment.content_type, part.content_type),
                 size=part.size,
-                sha256=save_blob(env.settings.data_dir, part.data),
+                sha256=save_blob(uow.settings.data_dir, part.data),
                 content_id=fit(Attachment.content_id, part.content_id) if part.content_id else None,
                 inline=part.inline,
             )
         )
     if work.verdict.bounce is not None:
-        bounces.record(session, work.verdict.bounce, env.now)
+        bounces.record(session, work.verdict.bounce, work.now)
     return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
 
 
 def _add(
     work: Work,
-    env: Env,
+    uow: UnitOfWork,
     ticket: Ticket,
     text: str,
     *,
@@ -122,11 +122,11 @@ def _add(
     assert work.parsed is not None
     msg = work.parsed.message
     return tickets.add_message(
-        env.session,
+        uow.session,
         ticket,
         NewMessage(
             author_kind=work.author,
-            channel="email",
+            channel=work.channel,
             visible_text=text,
             full_text=msg.full_text,
             html=msg.html,
@@ -140,34 +140,35 @@ def _add(
             in_reply_to=msg.in_reply_to[0] if msg.in_reply_to else None,
             references=msg.references,
             thread_index=conversation_key(msg.thread_index),
+            sms_sid=msg.sms_sid,
+            media_urls=msg.media_urls,
             agent=agent,
             contact=contact,
             inbox_id=work.item_id,
             audience="none" if work.held else audience,
         ),
-        now=env.now,
+        now=work.now,
         first=first,
     )
 
 
-def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
+def _agent_message(work: Work, uow: UnitOfWork, ticket: Ticket) -> Message:
     """A verified agent's reply: run its #commands, relay what text is left.
 
     A reply whose commands cannot all run is kept as an internal note, relays nothing, and
     gets the agent an error mail: half-applying what an agent typed is worse than none.
     """
     assert work.parsed is not None
-    agent = lookups(env.session).agent(work.sender)
+    agent = uow.lookups.agent(work.sender)
     assert agent is not None
     reply = parse_commands(work.parsed.message.text)
-    mark = events.mark(env.session)
     errors = reply.errors
-    hold = None if errors else agent_reply.hold(env.session, ticket, work.parsed.message, reply)
+    hold = None if errors else agent_reply.hold(uow.session, ticket, work.parsed.message, reply)
     if hold is not None:
         text = work.parsed.message.text or work.parsed.message.full_text
         message = _add(
             work,
-            env,
+            uow,
             ticket,
             text,
             internal=True,
@@ -178,25 +179,24 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
         held = ReplyHeld(
             ticket.id, agent.id, message.id, hold.title, hold.reason, f"reply_held:{message.id}"
         )
-        events.emit(env.session, held)
+        uow.emit(held)
         return message
     if not errors:
         try:
-            with env.session.begin_nested():
+            with uow.savepoint():
                 internal = reply.internal or not reply.text
                 text = reply.text or work.parsed.message.text
                 audience: Audience = "all" if reply.text else "none"
                 message = _add(
-                    work, env, ticket, text, internal=internal, agent=agent, audience=audience
+                    work, uow, ticket, text, internal=internal, agent=agent, audience=audience
                 )
-                commands.apply(env.session, ticket, agent, reply.commands)
+                commands.apply(uow.session, ticket, agent, reply.commands)
                 return message
         except GatewayError as exc:
-            events.rollback_to(env.session, mark)
             errors = (str(exc),)
     message = _add(
         work,
-        env,
+        uow,
         ticket,
         work.parsed.message.text,
         internal=True,
@@ -204,11 +204,11 @@ def _agent_message(work: Work, env: Env, ticket: Ticket) -> Message:
         audience="none",
         held_reason=f"command not carried out: {'; '.join(errors)}",
     )
-    events.emit(env.session, CommandFailed(ticket.id, agent.id, message.id, errors))
+    uow.emit(CommandFailed(ticket.id, agent.id, message.id, errors))
     return message
 
 
-def _tell_agent_of_automatic(work: Work, env: Env, ticket: Ticket, message: Message) -> None:
+def _tell_agent_of_automatic(work: Work, uow: UnitOfWork, ticket: Ticket, message: Message) -> None:
     """An agent's automatic reply is not relayed: the agent hears why, once per ticket.
 
     Only when the mail would have acted as the agent (token and From bound to them), so a
@@ -218,13 +218,13 @@ def _tell_agent_of_automatic(work: Work, env: Env, ticket: Ticket, message: Mess
     assert work.parsed is not None
     assert work.thread is not None
     assert work.verdict is not None
-    agent = lookups(env.session).agent(work.sender)
+    agent = uow.lookups.agent(work.sender)
     verified, _ = verify_agent(
         agent,
         work.sender,
         work.thread.token,
         work.parsed.mime,
-        env.settings.trusted_authserv_ids,
+        uow.settings.trusted_authserv_ids,
     )
     if not verified or agent is None or work.held:
         return
@@ -242,14 +242,14 @@ def _tell_agent_of_automatic(work: Work, env: Env, ticket: Ticket, message: Mess
         reason,
         f"reply_held:automatic:{ticket.id}:{agent.id}",
     )
-    events.emit(env.session, held)
+    uow.emit(held)
 
 
-def _queue_for(env: Env, work: Work) -> Queue:
+def _queue_for(uow: UnitOfWork, work: Work) -> Queue:
     assert work.parsed is not None
     sent_to = [a.address for a in work.parsed.message.recipients] + list(work.envelope_recipients)
     for address in sent_to:
-        queue = env.queue_for_address(split_plus(address)[0])
+        queue = uow.queue_for_address(split_plus(address)[0])
         if queue is not None:
             return queue
-    return get_queue(env.session, DEFAULT_QUEUE)
+    return get_queue(uow.session, DEFAULT_QUEUE)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -61,7 +62,63 @@ def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Our sessions: each transaction's state (:class:`TransactionState`) is kept, written
+    and dropped by hooks on this factory, not on every ``Session`` of the process."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _write_rows_before_orm_statements)
+    event.listen(factory, "before_commit", _write_rows_before_commit)
+    event.listen(factory, "after_transaction_create", _mark_rows)
+    event.listen(factory, "after_soft_rollback", _drop_rows)
+    event.listen(factory, "after_transaction_end", _end_of_transaction)
+    return factory
+
+
+_STATE = "ticketgw.transaction"
+
+
+class UnitOfWorkHooks(Protocol):
+    """What the domain's unit of work hears from the session (``gateway.unit_of_work``)."""
+
+    def savepoint_ended(self) -> None:
+        """A savepoint ended, released or rolled back."""
+
+    def rolled_back(self) -> None:
+        """Something was rolled back: a savepoint, a failed flush, the transaction."""
+
+
+@dataclass(slots=True)
+class TransactionState:
+    """What one transaction keeps between statements: the only entry of ``session.info``.
+
+    ``ids`` and ``rows`` are this module's (ids drawn ahead, rows queued for bulk
+    inserts); ``unit_of_work`` is the domain's (``gateway.unit_of_work``), kept here so
+    that it ends with the transaction like the rest.
+    """
+
+    free_ids: dict[str, list[int]] = field(default_factory=dict)
+    block_sizes: dict[str, int] = field(default_factory=dict)
+    top_ids: dict[str, int] = field(default_factory=dict)
+    rows: list[tuple[int, type[Any], dict[str, Any]]] = field(default_factory=list)
+    row_seq: int = 0
+    row_marks: dict[int, int] = field(default_factory=dict)
+    unit_of_work: UnitOfWorkHooks | None = None
+
+
+def transaction_state(session: Session) -> TransactionState:
+    """The state of the session's current transaction, created on first use."""
+    state: TransactionState | None = session.info.get(_STATE)
+    if state is None:
+        state = session.info[_STATE] = TransactionState()
+    return state
+
+
+def _end_of_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_STATE, None)
+    elif transaction.nested:  # a flush's own inner transaction is neither
+        state: TransactionState | None = session.info.get(_STATE)
+        if state is not None and state.unit_of_work is not None:
+            state.unit_of_work.savepoint_ended()
 
 
 @contextmanager
@@ -127,7 +184,6 @@ def insert_all_ignoring_conflict(
     return [hit for hit in found if hit is not None]
 
 
-_ID_BLOCKS = "ticketgw.id_blocks"
 _SEQUENCES: dict[str, str] = {}  # table -> its id sequence; named by the migration, fixed
 
 
@@ -147,7 +203,7 @@ def allocate_id(session: Session, model: type[Any]) -> int:
         # Blocks start at one id and double, so a transaction writing thousands of rows
         # asks a few times, and one writing a single ticket leaves no gap in the ticket
         # numbers (on PostgreSQL an id drawn and not used is skipped for good).
-        sizes: dict[str, int] = session.info.setdefault(_ID_BLOCKS + ".size", {})
+        sizes = transaction_state(session).block_sizes
         name = model.__table__.name
         sizes[name] = size = min(max(2 * sizes.get(name, 0), 1), 1024)
         free.extend(reversed(_id_block(session, model.__table__, size)))
@@ -166,8 +222,7 @@ def reserve_ids(session: Session, model: type[Any], count: int) -> None:
 
 
 def _free_ids(session: Session, model: type[Any]) -> list[int]:
-    blocks: dict[str, list[int]] = session.info.setdefault(_ID_BLOCKS, {})
-    return blocks.setdefault(model.__table__.name, [])
+    return transaction_state(session).free_ids.setdefault(model.__table__.name, [])
 
 
 def _id_block(session: Session, table: Any, size: int) -> list[int]:
@@ -186,25 +241,16 @@ def _id_block(session: Session, table: Any, size: int) -> list[int]:
     # Any write takes SQLite's write lock (a no-op one will do) before max() is read.
     conn.execute(text(f"UPDATE {table.name} SET {pk.name} = {pk.name} WHERE 0"))
     top = conn.execute(text(f"SELECT max({pk.name}) FROM {table.name}")).scalar() or 0
-    used = session.info.get(_ID_BLOCKS + ".top", {}).get(table.name, 0)
-    start = max(top, used) + 1
-    session.info.setdefault(_ID_BLOCKS + ".top", {})[table.name] = start + size - 1
+    tops = transaction_state(session).top_ids
+    start = max(top, tops.get(table.name, 0)) + 1
+    tops[table.name] = start + size - 1
     return list(range(start, start + size))
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_id_blocks(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the outermost transaction, not a savepoint
-        for key in (_ID_BLOCKS, _ID_BLOCKS + ".top", _ID_BLOCKS + ".size"):
-            session.info.pop(key, None)
 
 
 # Rows that nothing reads back in the transaction that writes them (audit events, outbox
 # rows, Message-IDs) are not ORM objects: each would cost an object, its bookkeeping and a
-# place in the unit of work. They wait in ``session.info`` and go out as one multi-row
+# place in the unit of work. They wait in the transaction's state and go out as one multi-row
 # INSERT per table after the ORM has flushed the tickets and messages they point at.
-_ROWS = "ticketgw.rows"
-_ROW_MARKS = "ticketgw.rows.marks"
 
 
 def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
@@ -214,20 +260,21 @@ def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
     transaction reads its own writes) and before commit. A savepoint rolled back takes
     the rows queued inside it along.
     """
-    rows: list[tuple[int, type[Any], dict[str, Any]]] = session.info.setdefault(_ROWS, [])
-    seq = session.info[_ROWS + ".seq"] = session.info.get(_ROWS + ".seq", 0) + 1
-    rows.append((seq, model, values))
+    state = transaction_state(session)
+    state.row_seq += 1
+    state.rows.append((state.row_seq, model, values))
 
 
 def write_rows(session: Session) -> None:
     """Flush the ORM, then insert the queued rows: one executemany per table."""
-    if not session.info.get(_ROWS):
+    state: TransactionState | None = session.info.get(_STATE)
+    if state is None or not state.rows:
         return
     session.flush()
-    rows = session.info.pop(_ROWS, [])
+    rows, state.rows = state.rows, []
     by_table: dict[Any, list[dict[str, Any]]] = {}
-    for _seq, model, values in rows:
-        by_table.setdefault(model.__table__, []).append(values)
+    for _seq, model, row in rows:
+        by_table.setdefault(model.__table__, []).append(row)
     conn = session.connection()
     for table, values in by_table.items():
         if conn.dialect.name == "postgresql":
@@ -298,24 +345,20 @@ def _same_keys(values: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     yield from groups.values()
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _write_rows_before_orm_statements(state: Any) -> None:
     write_rows(state.session)
 
 
-@event.listens_for(Session, "before_commit")
 def _write_rows_before_commit(session: Session) -> None:
     write_rows(session)
 
 
-@event.listens_for(Session, "after_transaction_create")
 def _mark_rows(session: Session, transaction: Any) -> None:
     if transaction.nested:
-        marks = session.info.setdefault(_ROW_MARKS, {})
-        marks[id(transaction)] = session.info.get(_ROWS + ".seq", 0)
+        state = transaction_state(session)
+        state.row_marks[id(transaction)] = state.row_seq
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _drop_rows(session: Session, previous: Any) -> None:
     # A failed flush rolls back its own inner transaction and, with it, everything up to
     # the nearest savepoint (or the whole transaction); SQLAlchemy reports only the inner
@@ -323,16 +366,14 @@ def _drop_rows(session: Session, previous: Any) -> None:
     undone = previous
     while not undone.nested and undone.parent is not None:
         undone = undone.parent
+    state: TransactionState | None = session.info.get(_STATE)
+    if state is None:
+        return
+    if state.unit_of_work is not None:
+        state.unit_of_work.rolled_back()
     if undone.nested:
-        mark = session.info.get(_ROW_MARKS, {}).pop(id(undone), None)
-        if mark is not None and _ROWS in session.info:
-            session.info[_ROWS] = [r for r in session.info[_ROWS] if r[0] <= mark]
+        mark = state.row_marks.pop(id(undone), None)
+        if mark is not None:
+            state.rows = [r for r in state.rows if r[0] <= mark]
     else:
-        session.info.pop(_ROWS, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_rows(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        for key in (_ROWS, _ROW_MARKS):
-            session.info.pop(key, None)
+        state.rows = []

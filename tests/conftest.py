@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gateway.config import load_settings
-from gateway.pipeline.batch import Outcome, ingest_batch
+from gateway.pipeline.batch import ItemOutcome, ingest_batch
 from gateway.runtime import Runtime, open_runtime
 from schema import db
 from schema.models import Base
@@ -31,7 +31,7 @@ BACKEND = os.environ.get("TICKETGW_TEST_DATABASE", "sqlite")
 PG_SERVER_URL = os.environ.get("TICKETGW_TEST_PG_URL", "postgresql+psycopg:///postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-Ingest = Callable[..., Outcome]
+Ingest = Callable[..., ItemOutcome]
 
 # No per-example deadline: on a loaded, shared 2-core machine one example took 285 ms
 # against hypothesis's default of 200. Slowness is measured by bench/, not by tests.
@@ -127,7 +127,7 @@ def session(runtime: Runtime) -> Iterator[Session]:
 def ingest(runtime: Runtime) -> Ingest:
     """Store and process one mail (bytes or EmailMessage) in its own transaction."""
 
-    def run(mail: bytes | EmailMessage, source: str = "test") -> Outcome:
+    def run(mail: bytes | EmailMessage, source: str = "test") -> ItemOutcome:
         raw = mail if isinstance(mail, bytes) else mail.as_bytes()
         with runtime.transaction() as session:
             [outcome] = ingest_batch(session, runtime.settings, [(raw, source)])
@@ -148,7 +148,7 @@ def ingest_with() -> Iterator[IngestWith]:
         rt = open_runtime(load_settings(settings_env), migrate=True)
         opened.append(rt)
 
-        def run(mail: bytes | EmailMessage, source: str = "test") -> Outcome:
+        def run(mail: bytes | EmailMessage, source: str = "test") -> ItemOutcome:
             raw = mail if isinstance(mail, bytes) else mail.as_bytes()
             with rt.transaction() as session:
                 [outcome] = ingest_batch(session, rt.settings, [(raw, source)])

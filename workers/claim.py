@@ -103,7 +103,7 @@ def failed(row: OutboxItem, reason: str, bounced: str | None = None) -> Outcome:
     return _outcome(row, "failed", last_error=reason, bounced=bounced)
 
 
-def retry(
+def try_later(
     row: OutboxItem, reason: str, *, max_attempts: int, backoff: Backoff, now: datetime
 ) -> Outcome:
     """A temporary failure: back to ``pending`` after a backoff, or ``dead`` when exhausted."""

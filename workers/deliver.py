@@ -1,6 +1,6 @@
 """Deliver a batch of outbox rows: one claim, one provider connection, grouped recording.
 
-A Dramatiq message carries the ids of up to ``workers.relay.MAX_BATCH`` rows of one channel
+A Dramatiq message carries the ids of up to ``workers.relay.ROWS_PER_MESSAGE`` rows of one channel
 (a retry carries one). The worker
 
 1. claims the batch with one UPDATE and commits it before any provider talk
@@ -95,7 +95,7 @@ def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[claim.
         if not isinstance(exc, TemporaryFailure):
             log.exception("outbox %d: unexpected error", row.id)
         reason = str(exc) if isinstance(exc, TemporaryFailure) else f"internal error: {exc!r}"
-        outcome = claim.retry(
+        outcome = claim.try_later(
             row,
             reason,
             max_attempts=ctx.settings.max_attempts,

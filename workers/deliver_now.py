@@ -24,7 +24,7 @@ from schema.models import OutboxItem
 from workers.broker import ACTORS, setup_broker
 from workers.deliver import deliver_batch
 from workers.middleware import DeliveryContext, delivery_context
-from workers.relay import ACTOR_FOR_CHANNEL, MAX_BATCH
+from workers.relay import ACTOR_FOR_CHANNEL, ROWS_PER_MESSAGE
 from workers.transports.base import NotConfigured
 
 SENDERS = {name: sender for name, _queue, sender in ACTORS}
@@ -40,8 +40,8 @@ def deliver_now(runtime: Runtime, row_ids: Sequence[int]) -> Counter[str]:
             if not _configured(ctx, channel):
                 continue
             sender = SENDERS[ACTOR_FOR_CHANNEL[channel]]
-            for start in range(0, len(ids), MAX_BATCH):
-                totals += deliver_batch(broker, ctx, ids[start : start + MAX_BATCH], sender)
+            for start in range(0, len(ids), ROWS_PER_MESSAGE):
+                totals += deliver_batch(broker, ctx, ids[start : start + ROWS_PER_MESSAGE], sender)
     finally:
         ctx.close()
         broker.close()

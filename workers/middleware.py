@@ -13,6 +13,7 @@ import logging
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 from dramatiq import Broker, Middleware
 from dramatiq.broker import MessageProxy
@@ -22,7 +23,7 @@ from gateway.backoff import Backoff
 from gateway.config import Settings
 from gateway.runtime import Runtime, open_runtime
 from workers.recorder import OutcomeRecorder
-from workers.transports.base import NotConfigured
+from workers.transports.base import NotConfigured, OutgoingSms, Transport
 from workers.transports.smtp import Reuse, SmtpTransport
 from workers.transports.twilio import TwilioTransport
 
@@ -58,8 +59,9 @@ class DeliveryContext(Middleware):
         self.settings, self.options = settings, options
         self._runtime, self._owns_runtime = runtime, runtime is None
         self._lock = threading.Lock()
-        self._smtp: SmtpTransport | None = None
-        self._sms: TwilioTransport | None = None
+        # Chosen here, used through the Transport protocol: senders never see the type.
+        self._smtp: Transport[EmailMessage] | None = None
+        self._sms: Transport[OutgoingSms] | None = None
         self._recorder: OutcomeRecorder | None = None
         # Enqueue marks for brokers without Redis (see workers.relay.enqueue_once).
         self.enqueued: dict[str, float] = {}
@@ -79,7 +81,7 @@ class DeliveryContext(Middleware):
                 self._recorder = OutcomeRecorder(runtime.sessions)
             return self._recorder
 
-    def smtp(self) -> SmtpTransport:
+    def smtp(self) -> Transport[EmailMessage]:
         """The relay transport; :class:`NotConfigured` without ``TICKETGW_SMTP_RELAY``."""
         relay = self.settings.smtp_relay
         if relay is None:
@@ -96,7 +98,7 @@ class DeliveryContext(Middleware):
                 )
             return self._smtp
 
-    def sms(self) -> TwilioTransport:
+    def sms(self) -> Transport[OutgoingSms]:
         """The Twilio transport; :class:`NotConfigured` without the Twilio settings."""
         with self._lock:
             if self._sms is None:

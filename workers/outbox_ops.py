@@ -43,7 +43,7 @@ def get_row(session: Session, row_id: int) -> OutboxItem:
     return row
 
 
-def retry(session: Session, row_id: int) -> OutboxItem:
+def retry_row(session: Session, row_id: int) -> OutboxItem:
     """Put a ``failed`` or ``dead`` row back to ``pending`` with its attempts reset."""
     row = get_row(session, row_id)
     if row.status not in RETRYABLE:

@@ -32,8 +32,8 @@ from workers.middleware import delivery_context
 
 log = logging.getLogger(__name__)
 ACTOR_FOR_CHANNEL = {"email": "send_email", "sms": "send_sms"}
-BATCH = 1000  # rows per relay query
-MAX_BATCH = 50  # rows per broker message
+ROWS_PER_QUERY = 1000  # rows per relay query
+ROWS_PER_MESSAGE = 50  # rows per broker message
 SPREAD = 16  # a relay pass of few rows still makes this many messages (see batch_size)
 _MARKS_LOCK = threading.Lock()
 LOST_WORKER = "worker lost mid-send (no outcome within the lease)"
@@ -51,7 +51,7 @@ def batch_size(rows: int) -> int:
     mails; small enough that even a few dozen rows spread over ``SPREAD`` messages, so that
     every worker thread gets some instead of one thread sending them all in a row.
     """
-    return max(1, min(MAX_BATCH, -(-rows // SPREAD)))
+    return max(1, min(ROWS_PER_MESSAGE, -(-rows // SPREAD)))
 
 
 def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, str]], delay: float = 0) -> int:
@@ -72,7 +72,7 @@ def enqueue_once(broker: Broker, rows: Sequence[tuple[int, str, str]], delay: fl
         now = time.monotonic()
         with _MARKS_LOCK:
             marks = ctx.enqueued
-            if len(marks) > 10 * BATCH:
+            if len(marks) > 10 * ROWS_PER_QUERY:
                 for k in [k for k, until in marks.items() if until < now]:
                     del marks[k]
             fresh = [marks.get(k, 0) < now for k in keys]
@@ -113,7 +113,7 @@ def relay_pending(sessions: sessionmaker[Session], broker: Broker) -> int:
                     (OutboxItem.next_attempt_at.is_(None)) | (OutboxItem.next_attempt_at <= now),
                 )
                 .order_by(OutboxItem.id)
-                .limit(BATCH)
+                .limit(ROWS_PER_QUERY)
             ).all()
         if not rows:
             return count

@@ -12,7 +12,7 @@ import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 from aiohttp import web
@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from gateway.errors import CannotListen
 from gateway.inbound.inbox_writer import InboxWriter
+from gateway.inbound.listener import Handover
 from gateway.inbound.twilio_webhook import TwilioWebhooks
 from gateway.runtime import Runtime
 
@@ -70,21 +71,24 @@ def health(runtime: Runtime) -> dict[str, str]:
 
 
 class HttpListener:
-    """Listens at ``TICKETGW_HTTP_LISTEN``; hands each stored inbox id to ``on_stored``."""
+    """Listens at ``TICKETGW_HTTP_LISTEN``; hands each stored inbox id over.
 
-    def __init__(
-        self, runtime: Runtime, on_stored: Callable[[int], None], executor: Executor
-    ) -> None:
+    A :class:`~gateway.inbound.listener.Listener`; the blocking work (storing, health
+    checks) runs in its own small thread pool.
+    """
+
+    name = "http"
+
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.executor = executor
+        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="http-store")
         self.writer = InboxWriter(runtime)
-        self.webhooks = TwilioWebhooks(runtime, executor, self.writer, on_stored)
         self.address: tuple[str, int] | None = None
         self._runner: web.AppRunner | None = None
 
-    def app(self) -> web.Application:
+    def app(self, webhooks: TwilioWebhooks) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[plain_errors])
-        app.add_routes([*self.webhooks.routes(), web.get("/healthz", self.healthz)])
+        app.add_routes([*webhooks.routes(), web.get("/healthz", self.healthz)])
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:
@@ -94,16 +98,18 @@ class HttpListener:
         body = {"status": "ok" if ok else "unavailable", **checks}
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
-    async def start(self) -> None:
+    async def start(self, handover: Handover) -> None:
         host, port = self.runtime.settings.http_listen
         try:
             sock = socket.create_server((host, port))
         except OSError as exc:
+            self.executor.shutdown(wait=False)
             raise CannotListen(
                 f"cannot listen for HTTP on {host}:{port} (TICKETGW_HTTP_LISTEN): {exc.strerror}"
             ) from exc
         self.writer.start()
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        webhooks = TwilioWebhooks(self.runtime, self.executor, self.writer, handover)
+        self._runner = web.AppRunner(self.app(webhooks), access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
         self.address = sock.getsockname()[:2]
@@ -114,3 +120,4 @@ class HttpListener:
             await self._runner.cleanup()
             self._runner = None
             self.writer.stop()
+        self.executor.shutdown(wait=True)

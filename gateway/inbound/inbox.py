@@ -183,7 +183,7 @@ def get_item(session: Session, item_id: int) -> InboxItem:
     return item
 
 
-def retry(session: Session, item_id: int) -> InboxItem:
+def retry_item(session: Session, item_id: int) -> InboxItem:
     """Put a failed (or ignored) item back to ``pending`` for the processor to run again."""
     item = get_item(session, item_id)
     if item.status not in {"failed", "ignored"}:

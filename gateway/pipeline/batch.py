@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from gateway import events, notify
-from gateway.addresses import domain_of
 from gateway.config import Settings
 from gateway.errors import Quarantine, one_line
-from gateway.inbound.breaker import hold_reason
 from gateway.inbound.inbox import Incoming, accept_all, mail_dedupe_key, pending_ids
 from gateway.mail.parse import ParsedMail
-from gateway.pipeline.email_steps import STEPS, prefetch
-from gateway.pipeline.work import Env, Step, Work
-from gateway.sms.pipeline import SMS_STEPS
-from schema.db import reserve_ids, write_rows
+from gateway.pipeline.table import PIPELINES, Pipeline, Step
+from gateway.pipeline.work import Work
+from gateway.unit_of_work import UnitOfWork
+from schema.db import reserve_ids
 from schema.models import Contact, ContactIdentity, InboxItem, Message
 from schema.models.base import utcnow
 
@@ -37,7 +34,7 @@ log = logging.getLogger(__name__)
 # Items per transaction when working through a backlog: large enough that the batch's
 # reads and writes are a few statements per table, small enough that a batch that has to
 # be redone item by item (one of them failed) costs little.
-BATCH = 200
+ITEMS_PER_BATCH = 200
 # And at most this much mail per transaction (one bigger mail goes alone): a batch's raw
 # mails, parsed trees and texts are all alive until it commits. Twenty 10 MB mails arriving
 # together made one batch, and the processing child held gigabytes.
@@ -59,7 +56,7 @@ def by_size(item_ids: Sequence[int], sizes: Mapping[int, int]) -> list[list[int]
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ItemOutcome:
     """What became of one inbox item, as ``mail ingest`` counts and the CLI shows it."""
 
     item_id: int
@@ -72,7 +69,7 @@ class Outcome:
     reason: str = ""
 
 
-def process_item(session: Session, settings: Settings, item_id: int) -> Outcome:
+def process_item(session: Session, settings: Settings, item_id: int) -> ItemOutcome:
     """Run one pending item through the pipeline inside the caller's transaction."""
     return process_items(session, settings, [item_id])[0]
 
@@ -82,8 +79,8 @@ def process_items(
     settings: Settings,
     item_ids: Sequence[int],
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> list[Outcome]:
-    """Run pending items through the pipeline, in order, inside the caller's transaction.
+) -> list[ItemOutcome]:
+    """Run pending items through their channel's pipeline, in order, in the caller's transaction.
 
     The rows are locked (``FOR UPDATE SKIP LOCKED`` where the database has it) so two
     processors never handle one item. All items go through together first, in one
@@ -104,20 +101,22 @@ def process_items(
         )
     }
     items = [rows[i] for i in dict.fromkeys(item_ids) if i in rows]
-    done: dict[int, Outcome] = {}
-    if len(items) > 1:
-        mark = events.mark(session)
-        try:
-            with session.begin_nested():
-                done = {o.item_id: o for o in _together(session, settings, items, parsed)}
-        except _ItemFailed as failed:
-            events.rollback_to(session, mark)
-            log.info("batch of %d: item %s failed; running each alone", len(items), failed.item_id)
+    done: dict[int, ItemOutcome] = {}
+    for channel, pipeline in PIPELINES.items():
+        ours = [item for item in items if item.channel == channel]
+        if len(ours) > 1:
+            uow = UnitOfWork.of(session, settings)
+            try:
+                with uow.savepoint():
+                    done |= {o.item_id: o for o in _together(uow, pipeline, ours, parsed)}
+            except _ItemFailed as failed:
+                what = "batch of %d: item %s failed; running each alone"
+                log.info(what, len(ours), failed.item_id)
     for item in items:
         if item.id not in done:
             done[item.id] = _alone(session, settings, item, parsed)
     skipped = "not pending, or taken by another processor"
-    return [done.get(i) or Outcome(i, "skipped", reason=skipped) for i in item_ids]
+    return [done.get(i) or ItemOutcome(i, "skipped", reason=skipped) for i in item_ids]
 
 
 class _ItemFailed(Exception):
@@ -131,96 +130,94 @@ def _alone(
     settings: Settings,
     item: InboxItem,
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> Outcome:
+) -> ItemOutcome:
     """One item in its own savepoint; a failure parks it as ``failed`` with its reason.
 
     A unique key taken by a concurrent processor (two of them meeting the same new
     customer at once) is not the mail's fault: the item runs once more, and then finds
     what the other one committed.
     """
+    pipeline = PIPELINES.get(item.channel)
+    if pipeline is None:
+        error = Quarantine(f"no pipeline for the channel {item.channel!r}")
+        return _park(item, _ItemFailed(item.id, "pipeline", error))
     for attempt in (1, 2):
-        mark = events.mark(session)
+        uow = UnitOfWork.of(session, settings)
         try:
-            with session.begin_nested():
-                return _together(session, settings, [item], parsed)[0]
+            with uow.savepoint():
+                return _together(uow, pipeline, [item], parsed)[0]
         except _ItemFailed as failed:
-            events.rollback_to(session, mark)  # the changes that caused them were rolled back
             if attempt == 1 and isinstance(failed.error, IntegrityError):
                 continue
             return _park(item, failed)
     raise AssertionError("unreachable")
 
 
-def _park(item: InboxItem, failed: _ItemFailed) -> Outcome:
+def _park(item: InboxItem, failed: _ItemFailed) -> ItemOutcome:
     exc = failed.error
     item.attempts += 1
     item.status, item.failed_step = "failed", failed.step
     item.reason = str(exc) if isinstance(exc, Quarantine) else one_line(exc)
     item.processed_at = utcnow()
     log.warning("inbox item %s failed at %s: %s", item.id, item.failed_step, item.reason)
-    return Outcome(item.id, "failed", reason=item.reason)
+    return ItemOutcome(item.id, "failed", reason=item.reason)
 
 
 def _together(
-    session: Session,
-    settings: Settings,
+    uow: UnitOfWork,
+    pipeline: Pipeline,
     items: Sequence[InboxItem],
     parsed: Mapping[int, ParsedMail] | None = None,
-) -> list[Outcome]:
-    """The pipeline for ``items`` as one batch; raises :class:`_ItemFailed` on any failure."""
-    batch = Env(session, settings)
-    works: list[tuple[InboxItem, Work, Env]] = []
+) -> list[ItemOutcome]:
+    """``items`` through ``pipeline`` as one batch; raises :class:`_ItemFailed` on any failure.
+
+    Runs of ``each`` steps go item by item (all of them for one item, then the next);
+    a ``batch`` step runs once for all items. A failure in a batch step is blamed on the
+    item when there is only one, else on none (``-1``) until each item runs alone.
+    """
+    works = []
     for item in items:
-        env = batch.next_item()
         item.attempts += 1
-        work = Work(
-            raw=item.raw,
-            envelope_sender=item.envelope_sender,
-            envelope_recipients=tuple(item.envelope_recipients or ()),
-            item_id=item.id,
-            parsed=(parsed or {}).get(item.id),
+        works.append(
+            Work(
+                raw=item.raw,
+                envelope_sender=item.envelope_sender,
+                envelope_recipients=tuple(item.envelope_recipients or ()),
+                item=item,
+                parsed=(parsed or {}).get(item.id),
+            )
         )
-        with _blame(item, "parse"):
-            works.append((item, _steps(item)[0](work, env), env))
-    prefetch(session, [work for item, work, _ in works if item.channel == "email"], settings)
-    # At most one message and one new contact per mail: draw their ids in one go each.
+    # At most one message and one new contact per item: draw their ids in one go each.
     # (Ticket ids are numbers people read; they are drawn as needed, see allocate_id.)
     for model in (Message, Contact, ContactIdentity):
-        reserve_ids(session, model, len(works))
-    done = []
-    for item, work, env in works:
-        with _blame(item, "screen"):
-            work = _note_sender(work, env, item)
-        for step in _steps(item)[1:]:
-            with _blame(item, step.__name__.removesuffix("_step")):
-                work = step(work, env)
-        done.append((item, work, env))
-    # The batch's notifications and writes are shared: no single item to blame for a
-    # failure here until each item runs alone.
+        reserve_ids(uow.session, model, len(works))
     blame = items[0].id if len(items) == 1 else -1
-    with _blame_id(blame, "notify"):
-        notify.flush(session, settings)
-    with _blame_id(blame, "store"):
-        # Everything the items wrote, the queued rows too (audit events, outbox rows,
-        # Message-IDs), goes out here, inside the batch's or the item's savepoint: a row
-        # that fails at commit instead would fail the whole transaction, and no item
-        # could be blamed for it.
-        write_rows(session)
-        session.flush()
-    return [_finish(item, work, env) for item, work, env in done]
+    for run in _runs(pipeline.steps):
+        if run[0].scope == "batch":
+            [step] = run
+            with _blame(blame, step.name):
+                works = step.apply(works, uow)
+            continue
+        for n, item in enumerate(items):
+            for step in run:
+                with _blame(item.id, step.name):
+                    [works[n]] = step.apply([works[n]], uow)
+    return [_outcome(work) for work in works]
 
 
-def _steps(item: InboxItem) -> tuple[Step, ...]:
-    """The pipeline of the item's channel."""
-    return SMS_STEPS if item.channel == "sms" else STEPS
-
-
-def _blame(item: InboxItem, step: str) -> AbstractContextManager[None]:
-    return _blame_id(item.id, step)
+def _runs(steps: Sequence[Step]) -> list[list[Step]]:
+    """The steps grouped: each batch step alone, consecutive item steps together."""
+    runs: list[list[Step]] = []
+    for step in steps:
+        if step.scope == "each" and runs and runs[-1][0].scope == "each":
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return runs
 
 
 @contextmanager
-def _blame_id(item_id: int, step: str) -> Iterator[None]:
+def _blame(item_id: int, step: str) -> Iterator[None]:
     """Name the item and step an exception came from, for the batch's fallback."""
     try:
         yield
@@ -228,40 +225,11 @@ def _blame_id(item_id: int, step: str) -> Iterator[None]:
         raise _ItemFailed(item_id, step, exc) from exc
 
 
-def _finish(item: InboxItem, work: Work, env: Env) -> Outcome:
-    """Write what became of the item on its inbox row."""
-    verdict, thread = work.verdict, work.thread
-    assert verdict is not None
-    assert thread is not None
-    item.classification, item.classification_reason = verdict.kind, verdict.reason
-    item.thread_decision, item.thread_reason = thread.decision, thread.reason
-    item.status = "ignored" if thread.decision == "ignore" else "done"
-    item.reason = "; ".join(work.notes) or None
-    item.failed_step = None
-    item.defects = list(work.parsed.message.defects) if work.parsed else []
-    item.processed_at = env.now
-    if work.ticket is not None:
-        item.ticket_id = work.ticket.id
-    if work.message is not None:
-        item.message_id = work.message.id
-    return _outcome(item, work)
-
-
-def _note_sender(work: Work, env: Env, item: InboxItem) -> Work:
-    """Record who sent the item and hold it when that sender is over the rate."""
-    item.sender = work.sender or None
-    item.sender_domain = domain_of(work.sender) or None
-    reason = hold_reason(env.session, item, work.sender, env.settings.inbound_rate, env.now)
-    if reason is None:
-        return work
-    item.held = True
-    return replace(work, held=True, notes=(*work.notes, reason))
-
-
-def _outcome(item: InboxItem, work: Work) -> Outcome:
-    thread = work.thread
+def _outcome(work: Work) -> ItemOutcome:
+    item, thread = work.item, work.thread
+    assert item is not None
     status = "duplicate" if work.duplicate_of else item.status
-    return Outcome(
+    return ItemOutcome(
         item.id,
         status,
         kind=item.classification,
@@ -275,14 +243,14 @@ def _outcome(item: InboxItem, work: Work) -> Outcome:
 
 def process_pending(
     sessions: sessionmaker[Session], settings: Settings, limit: int = 1000
-) -> list[Outcome]:
-    """Process every pending item, oldest first, ``BATCH`` items per transaction."""
+) -> list[ItemOutcome]:
+    """Process every pending item, oldest first, ``ITEMS_PER_BATCH`` items per transaction."""
     with sessions() as session:
         ids = pending_ids(session, limit)
     outcomes = []
-    for start in range(0, len(ids), BATCH):
+    for start in range(0, len(ids), ITEMS_PER_BATCH):
         with sessions() as session, session.begin():
-            outcomes += process_items(session, settings, ids[start : start + BATCH])
+            outcomes += process_items(session, settings, ids[start : start + ITEMS_PER_BATCH])
     return outcomes
 
 
@@ -291,7 +259,7 @@ def ingest_batch(
     settings: Settings,
     raws: Sequence[tuple[bytes, str]],
     parsed: Sequence[ParsedMail] | None = None,
-) -> list[Outcome]:
+) -> list[ItemOutcome]:
     """Accept and process ``(raw, source)`` mails in the caller's transaction, in order.
 
     ``parsed``, when given, holds the same mails already parsed (``parse_ahead``).
@@ -307,7 +275,7 @@ def ingest_batch(
     by_id = {a.item_id: p for a, p in zip(accepted, parsed, strict=True)} if parsed else None
     processed = {o.item_id: o for o in process_items(session, settings, fresh, by_id)}
     return [
-        Outcome(a.item_id, "duplicate", reason="already in the inbox")
+        ItemOutcome(a.item_id, "duplicate", reason="already in the inbox")
         if a.duplicate
         else processed[a.item_id]
         for a in accepted

@@ -1,7 +1,8 @@
 """``mail explain``: what the pipeline would do with a mail, without changing anything.
 
-Runs the read-only steps (parse, screen, classify, thread) against the live database in a
-transaction that is rolled back, and reports the decisions with their reasons: how an
+Runs the email pipeline's read-only prefix (parse, prefetch, screen, breaker, classify,
+thread: ``gateway.pipeline.table``) against the live database in a transaction that is
+rolled back, and reports the decisions with their reasons: how an
 admin answers "why did this mail open a new ticket?".
 """
 
@@ -13,14 +14,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.pipeline.email_steps import EXPLAIN_STEPS, run
-from gateway.pipeline.work import Env, Work
+from gateway.pipeline.table import EMAIL
+from gateway.pipeline.work import Work
+from gateway.unit_of_work import UnitOfWork
 
 
 def explain(session: Session, settings: Settings, raw: bytes) -> dict[str, Any]:
     """The JSON-ready explanation of ``raw`` (keys documented in the README)."""
     work = Work(raw=raw, envelope_sender=None, envelope_recipients=())
-    work = run(EXPLAIN_STEPS, work, Env(session, settings))
+    uow = UnitOfWork.of(session, settings)
+    for step in EMAIL.read_only:
+        [work] = step.apply([work], uow)
     assert work.parsed is not None
     assert work.verdict is not None
     assert work.thread is not None

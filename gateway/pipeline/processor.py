@@ -4,7 +4,7 @@ One thread per gateway process. It takes the ids the listeners hand it and, on s
 every ``sweep_seconds``, every ``pending`` item in the database, so an item stored just
 before a crash, or by another process that died, is processed by whoever runs next.
 
-Items go through ``process_items`` up to ``BATCH`` at a time, one transaction per batch:
+Items go through ``process_items`` up to ``ITEMS_PER_BATCH`` at a time, one transaction per batch:
 the batch's reads are prefetched and its writes flushed once, which costs a fraction of a
 transaction per item. When woken it takes whatever ids are queued at that moment and never
 waits for more, so a lone mail is handled as soon as it arrives while a burst, which
@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gateway.pipeline.batch import BATCH, Outcome, by_size, process_items
+from gateway.pipeline.batch import ITEMS_PER_BATCH, ItemOutcome, by_size, process_items
 from gateway.runtime import Runtime
 from schema.models import InboxItem
 
@@ -50,8 +50,8 @@ class InboxProcessor:
         runtime: Runtime,
         *,
         sweep_seconds: float = 30.0,
-        on_outcome: Callable[[Outcome], None] | None = None,
-        on_batch: Callable[[Sequence[Outcome]], None] | None = None,
+        on_outcome: Callable[[ItemOutcome], None] | None = None,
+        on_batch: Callable[[Sequence[ItemOutcome]], None] | None = None,
     ) -> None:
         """``on_outcome`` is called for each item, ``on_batch`` once per committed batch."""
         self.runtime = runtime
@@ -129,7 +129,7 @@ class InboxProcessor:
             taken = [self._ids.get(timeout=timeout)]
         except queue.Empty:
             return []
-        while len(taken) < BATCH:
+        while len(taken) < ITEMS_PER_BATCH:
             try:
                 taken.append(self._ids.get_nowait())
             except queue.Empty:
@@ -143,7 +143,7 @@ class InboxProcessor:
                 self._idle.set()
 
     def _sweep(self) -> None:
-        """Every pending item, oldest first, ``BATCH`` per transaction."""
+        """Every pending item, oldest first, ``ITEMS_PER_BATCH`` per transaction."""
         after = 0
         while not self._stop.is_set():
             try:
@@ -153,7 +153,7 @@ class InboxProcessor:
                             select(InboxItem.id)
                             .where(InboxItem.status == "pending", InboxItem.id > after)
                             .order_by(InboxItem.id)
-                            .limit(BATCH)
+                            .limit(ITEMS_PER_BATCH)
                         )
                     )
             except Exception:
@@ -163,7 +163,7 @@ class InboxProcessor:
             # another processor holds locked (skipped here) must not be read forever.
             if not ids or not self._process_sized(ids):
                 return  # the database is away: the next sweep starts again at the oldest
-            if len(ids) < BATCH:
+            if len(ids) < ITEMS_PER_BATCH:
                 return
             after = ids[-1]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from gateway.addresses import normalize_email
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.identities import normalize_email
 from gateway.queues import check_priority
 from gateway.sla.calendar import parse_hours, parse_timezone
 from gateway.sla.durations import SlaDuration, parse_sla_duration
+from gateway.unit_of_work import UnitOfWork
 from schema.models import SlaPolicy
 
 # What `demo` and a fresh install start with: tight for urgent, relaxed for low.
@@ -100,12 +101,12 @@ def list_policies(session: Session) -> list[SlaPolicy]:
 def policy_for(session: Session, priority: str) -> SlaPolicy | None:
     """The policy for ``priority``, looked up once per priority per transaction.
 
-    Every new ticket asks, so the answer is kept in ``session.info`` (see
+    Every new ticket asks, so the answer is kept by the transaction's unit of work (see
     :func:`_policy_cache`). That is safe because nothing in the session that reads it can
-    change it unseen: :func:`set_policy` and :func:`delete_policy` drop the cache, and it is
-    dropped when the outermost transaction ends and on any rollback, savepoints included
-    (which may undo a policy change). A policy committed by another process while this
-    transaction runs is seen from the next transaction on, as with ``Env.cache``'s agents
+    change it unseen: :func:`set_policy` and :func:`delete_policy` drop the cache, and it
+    ends with the transaction and is dropped when a unit-of-work savepoint fails (which
+    may undo a policy change). A policy committed by another process while this
+    transaction runs is seen from the next transaction on, as with the unit of work's cached agents
     and queues; admins change policies from the CLI, in their own transactions.
     """
     cache = _policy_cache(session)
@@ -116,30 +117,13 @@ def policy_for(session: Session, priority: str) -> SlaPolicy | None:
     return cache[priority]
 
 
-_CACHE = "gateway.sla.policy_for"
-_HOOKED = "gateway.sla.policy_for.hooked"
-
-
 def _policy_cache(session: Session) -> dict[str, SlaPolicy | None]:
-    """This transaction's policies by priority; the session's hooks drop them when it ends."""
-    if not session.info.get(_HOOKED):
-        event.listen(session, "after_transaction_end", _end_of_transaction)
-        event.listen(session, "after_soft_rollback", _on_rollback)
-        session.info[_HOOKED] = True
-    return session.info.setdefault(_CACHE, {})  # type: ignore[no-any-return]
+    """This transaction's policies by priority, kept by its unit of work."""
+    return UnitOfWork.of(session).policies
 
 
 def _forget_policies(session: Session) -> None:
-    session.info.pop(_CACHE, None)
-
-
-def _end_of_transaction(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        _forget_policies(session)
-
-
-def _on_rollback(session: Session, _previous: SessionTransaction) -> None:
-    _forget_policies(session)
+    _policy_cache(session).clear()
 
 
 def ensure_default_policies(session: Session) -> list[SlaPolicy]:

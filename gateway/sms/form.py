@@ -11,8 +11,8 @@ import contextlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from gateway.addresses import normalize_phone
 from gateway.errors import InvalidInput
+from gateway.identities import normalize_phone
 from gateway.message import Address, InboundMessage
 from schema.bounded import bounded
 

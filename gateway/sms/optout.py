@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from gateway.addresses import normalize_phone
 from gateway.contacts import contact_for_phone, find_identity
+from gateway.identities import normalize_phone
 from schema.models import ContactIdentity, OutboxItem
 from schema.models.base import utcnow
 

@@ -1,10 +1,11 @@
 """One inbound SMS from the inbox to a message on a ticket: the SMS entry of the pipeline.
 
 The same shape as the email steps (``gateway.pipeline.email_steps``): functions from
-:class:`Work` to :class:`Work`, in ``SMS_STEPS`` order, run by the inbox processor in the
-item's savepoint. An SMS is always the customer's (agents answer by mail). It goes onto
-the most recent ticket of its contact that is not closed, else opens a ticket on the
-``sms`` channel; a keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
+:class:`Work` and the :class:`UnitOfWork` to :class:`Work`, in the order of the ``sms``
+entry of ``gateway.pipeline.table``, run by the inbox processor in the item's savepoint.
+An SMS is always the customer's (agents answer by mail). It goes onto the most recent
+ticket of its contact that is not closed, else opens a ticket on the ``sms`` channel; a
+keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gateway.errors import Quarantine
 from gateway.events import Audience
 from gateway.mail.parse import ParsedMail
 from gateway.outbox import Recipient, enqueue_sms
-from gateway.pipeline.work import Env, Step, Work
+from gateway.pipeline.work import Work
 from gateway.queues import DEFAULT_QUEUE, get_queue, reply_address
 from gateway.sms import optout
 from gateway.sms.form import media_of, parse_sms, read_form
@@ -29,13 +30,14 @@ from gateway.sms.keywords import ONLY_WHEN_OPTED_OUT, Keyword, keyword
 from gateway.template_vars import VAR_KEYS, ticket_vars
 from gateway.threading import ThreadDecision
 from gateway.tickets import NewMessage
+from gateway.unit_of_work import UnitOfWork
 from schema.db import add_row
 from schema.models import Contact, MediaFetch, Message, Queue, Ticket
 
 CUSTOMER = "a text message from a phone number"
 
 
-def parse(work: Work, env: Env) -> Work:
+def parse(work: Work, uow: UnitOfWork) -> Work:
     """Read the stored form; an SMS whose sender is no valid number is quarantined."""
     message = parse_sms(work.raw)
     if not message.sender.address:
@@ -44,59 +46,59 @@ def parse(work: Work, env: Env) -> Work:
     return replace(work, parsed=ParsedMail(message, EmailMessage()), sender=message.sender.address)
 
 
-def screen(work: Work, env: Env) -> Work:
+def screen(work: Work, uow: UnitOfWork) -> Work:
     """A MessageSid already on a ticket is the same SMS again."""
     assert work.parsed is not None
     sid = work.parsed.message.sms_sid
-    if sid and env.session.scalar(select(Message.ticket_id).where(Message.sms_sid == sid)):
+    if sid and uow.session.scalar(select(Message.ticket_id).where(Message.sms_sid == sid)):
         return replace(work, duplicate_of=f"duplicate of SMS {sid}, already on a ticket")
     return work
 
 
-def classify(work: Work, env: Env) -> Work:
-    found = _keyword(work, env)
+def classify(work: Work, uow: UnitOfWork) -> Work:
+    found = _keyword(work, uow)
     if found is None:
         return replace(work, verdict=Verdict("customer", CUSTOMER), author="customer")
     reason = f"keyword {found.word}: {found.action.replace('_', '-')}"
     return replace(work, verdict=Verdict("keyword", reason), author="customer")
 
 
-def thread(work: Work, env: Env) -> Work:
+def thread(work: Work, uow: UnitOfWork) -> Work:
     """The contact's most recent ticket that is not closed, else a new one."""
     assert work.verdict is not None
     if work.duplicate_of is not None:
         return replace(work, thread=ThreadDecision("ignore", work.duplicate_of))
     if work.verdict.kind == "keyword":
         return replace(work, thread=ThreadDecision("ignore", f"{work.verdict.reason}, no ticket"))
-    identity = find_identity(env.session, "phone", work.sender)
-    ticket = open_ticket_of(env, identity.contact) if identity is not None else None
+    identity = find_identity(uow.session, "phone", work.sender)
+    ticket = open_ticket_of(uow, identity.contact) if identity is not None else None
     if ticket is None:
         return replace(work, thread=ThreadDecision("new", "no open ticket of this sender"))
     why = f"the sender's most recent open ticket {ticket.reference}"
     return replace(work, thread=ThreadDecision("reply", why, ticket=ticket))
 
 
-def store(work: Work, env: Env) -> Work:
+def store(work: Work, uow: UnitOfWork) -> Work:
     """Act on a keyword, or write the ticket and message, and a fetch row per MMS media."""
     assert work.parsed is not None
     assert work.thread is not None
     if work.duplicate_of is not None:
         return work
-    found = _keyword(work, env)
+    found = _keyword(work, uow)
     if found is not None:
-        return _act_on(found, work, env)
-    msg, session = work.parsed.message, env.session
+        return _act_on(found, work, uow)
+    msg, session = work.parsed.message, uow.session
     contact = contact_for_phone(session, work.sender)
     ticket, new_ticket = work.thread.ticket, False
     if ticket is None:
         ticket = tickets.open_ticket(
             session,
-            queue=_queue_for(env, work),
+            queue=_queue_for(uow, work),
             contact=contact,
             subject=msg.subject,
             channel="sms",
             actor=f"customer:{work.sender}",
-            now=env.now,
+            now=work.now,
         )
         new_ticket = True
     audience: Audience = "none" if work.held else "all"
@@ -117,7 +119,7 @@ def store(work: Work, env: Env) -> Work:
             inbox_id=work.item_id,
             audience=audience,
         ),
-        now=env.now,
+        now=work.now,
         first=True if new_ticket else None,
     )
     media = media_of(dict(read_form(work.raw)))
@@ -132,16 +134,16 @@ def store(work: Work, env: Env) -> Work:
                 "content_type": part.content_type[:200],
                 "status": "pending",
                 "attempts": 0,
-                "created_at": env.now,
-                "updated_at": env.now,
+                "created_at": work.now,
+                "updated_at": work.now,
             },
         )
     return replace(work, ticket=ticket, message=message, new_ticket=new_ticket)
 
 
-def open_ticket_of(env: Env, contact: Contact) -> Ticket | None:
+def open_ticket_of(uow: UnitOfWork, contact: Contact) -> Ticket | None:
     """The contact's ticket with the latest activity that is not closed (nor merged away)."""
-    return env.session.scalars(
+    return uow.session.scalars(
         select(Ticket)
         .where(
             Ticket.contact_id == contact.id,
@@ -153,28 +155,28 @@ def open_ticket_of(env: Env, contact: Contact) -> Ticket | None:
     ).first()
 
 
-def _keyword(work: Work, env: Env) -> Keyword | None:
+def _keyword(work: Work, uow: UnitOfWork) -> Keyword | None:
     assert work.parsed is not None
     found = keyword(work.parsed.message.text)
     if found is None or found.word not in ONLY_WHEN_OPTED_OUT:
         return found
-    return found if optout.opted_out_since(env.session, work.sender) else None
+    return found if optout.opted_out_since(uow.session, work.sender) else None
 
 
-def _act_on(found: Keyword, work: Work, env: Env) -> Work:
+def _act_on(found: Keyword, work: Work, uow: UnitOfWork) -> Work:
     """Record or lift the opt-out, or queue the help text; tell the open ticket's agents."""
     assert work.parsed is not None
-    session, number = env.session, work.sender
+    session, number = uow.session, work.sender
     contact = contact_for_phone(session, number)
-    ticket = open_ticket_of(env, contact)
+    ticket = open_ticket_of(uow, contact)
     if found.action == "opt_out":
-        optout.opt_out(session, number, env.now)
+        optout.opt_out(session, number, work.now)
         note = f"The customer texted {found.word}: no SMS goes to {number} until they text START."
     elif found.action == "opt_in":
         optout.opt_in(session, number)
         note = f"The customer texted {found.word}: SMS to {number} are allowed again."
     else:
-        _send_help(work, env, contact, ticket)
+        _send_help(work, uow, contact, ticket)
         note = ""
     if note and ticket is not None:
         tickets.add_message(
@@ -190,19 +192,19 @@ def _act_on(found: Keyword, work: Work, env: Env) -> Work:
                 inbox_id=work.item_id,
                 audience="none",
             ),
-            now=env.now,
+            now=work.now,
         )
     return replace(work, ticket=ticket)
 
 
-def _send_help(work: Work, env: Env, contact: Contact, ticket: Ticket | None) -> None:
+def _send_help(work: Work, uow: UnitOfWork, contact: Contact, ticket: Ticket | None) -> None:
     assert work.parsed is not None
     ours = work.parsed.message.to[0].address if work.parsed.message.to else None
-    queue = ticket.queue if ticket is not None else _queue_for(env, work)
-    support = reply_address(queue, env.settings.support_address[0])
+    queue = ticket.queue if ticket is not None else _queue_for(uow, work)
+    support = reply_address(queue, uow.settings.support_address[0])
     vars = (
         ticket_vars(
-            env.session,
+            uow.session,
             ticket,
             recipient_name=contact.name,
             recipient_address=work.sender,
@@ -217,8 +219,8 @@ def _send_help(work: Work, env: Env, contact: Contact, ticket: Ticket | None) ->
         }
     )
     enqueue_sms(
-        env.session,
-        env.settings,
+        uow.session,
+        uow.settings,
         ticket=ticket,
         recipient=Recipient.contact(contact, work.sender),
         template="sms_help",
@@ -228,14 +230,11 @@ def _send_help(work: Work, env: Env, contact: Contact, ticket: Ticket | None) ->
     )
 
 
-def _queue_for(env: Env, work: Work) -> Queue:
+def _queue_for(uow: UnitOfWork, work: Work) -> Queue:
     """The queue whose SMS number was texted, else the default queue."""
     assert work.parsed is not None
     for to in work.parsed.message.to:
-        queue = env.session.scalars(select(Queue).where(Queue.sms_number == to.address)).first()
+        queue = uow.session.scalars(select(Queue).where(Queue.sms_number == to.address)).first()
         if queue is not None:
             return queue
-    return get_queue(env.session, DEFAULT_QUEUE)
-
-
-SMS_STEPS: tuple[Step, ...] = (parse, screen, classify, thread, store)
+    return get_queue(uow.session, DEFAULT_QUEUE)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
 from gateway.inbound import inbox
-from gateway.pipeline.batch import Outcome
+from gateway.pipeline.batch import ItemOutcome
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
 from schema.models import InboxItem, Message, Ticket
@@ -129,7 +129,7 @@ def test_ids_queued_while_busy_go_in_one_batch_in_order(runtime: Runtime) -> Non
     batches: list[list[tuple[int, str]]] = []
     busy, release = threading.Event(), threading.Event()
 
-    def hold_first(outcomes: Sequence[Outcome]) -> None:
+    def hold_first(outcomes: Sequence[ItemOutcome]) -> None:
         batches.append([(o.item_id, o.status) for o in outcomes])
         if len(batches) == 1:
             busy.set()

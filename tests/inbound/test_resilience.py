@@ -99,7 +99,7 @@ def test_a_failed_step_parks_the_item_and_retry_recovers_it(runtime: Runtime) ->
         assert s.scalars(select(Ticket)).all() == [], "a failed item leaves no half ticket"
     (data_dir / "attachments").unlink()
     with runtime.transaction() as s:
-        inbox.retry(s, item.id)
+        inbox.retry_item(s, item.id)
     [outcome] = process_pending(runtime.sessions, runtime.settings)
     assert (outcome.status, outcome.new_ticket) == ("done", True)
     with runtime.sessions() as s:

@@ -17,7 +17,7 @@ from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
 from workers import claim
 from workers.broker import setup_broker
-from workers.relay import MAX_BATCH, batch_size, relay_pending
+from workers.relay import ROWS_PER_MESSAGE, batch_size, relay_pending
 
 Sink = tuple[Recorder, Controller]
 # Retries an hour away: the test sees the row back in `pending`, not its next attempt.
@@ -115,7 +115,7 @@ def test_the_relay_spreads_rows_over_batches_of_at_most_fifty(
     assert relay_pending(runtime.sessions, broker) == 0  # enqueued once per row version
     batches = [m.args[0] for m in _messages(broker)]
     assert sorted(i for batch in batches for i in batch) == ids
-    assert max(len(batch) for batch in batches) == MAX_BATCH
+    assert max(len(batch) for batch in batches) == ROWS_PER_MESSAGE
     assert [batch_size(n) for n in (1, 16, 17, 40, 800, 5000)] == [1, 1, 2, 3, 50, 50]
     broker.close()
 
