@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from admin_cli.output import print_json
-from gateway.identities import normalize_phone
 from gateway.config import load_settings
+from gateway.identities import normalize_phone
 from gateway.sms.segments import measure
 from workers.send_sms import STATUS_CALLBACK_PATH
 from workers.transports.base import OutgoingSms
