@@ -92,7 +92,7 @@ def test_a_pasted_note_rewrapped_and_quoted_is_held(live: Live, env: dict[str, s
 
 def test_a_note_inside_an_html_reply_is_held(live: Live, env: dict[str, str]) -> None:
     bob_new, _ = open_ticket_with_note(live)
-    reply = answer(bob_new, f"Bob Builder <{BOB}>", "placeholder")
+    reply = answer(bob_new, f"Bob Builder <{BOB}>", "(the HTML body below replaces this)")
     reply.clear_content()
     reply.set_content(
         "<html><body><p>Hello Carol, here is where we are.</p>"
