@@ -11,6 +11,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy.engine import make_url
 
 
 class TcpProxy:
@@ -104,3 +109,22 @@ class TcpProxy:
         self._flowing.set()
         self.cut()
         self._listener.close()
+
+
+@contextmanager
+def proxied_database(env: dict[str, str]) -> Iterator[tuple[dict[str, str], TcpProxy]]:
+    """``env`` with its PostgreSQL reached through a :class:`TcpProxy`, for outage tests.
+
+    Only the PostgreSQL pass can put a proxy in front of its database: SQLite skips.
+    """
+    from tests.conftest import BACKEND
+
+    if BACKEND != "postgresql":
+        pytest.skip("the outage is a TCP proxy in front of PostgreSQL: runs in the PostgreSQL pass")
+    url = make_url(env["TICKETGW_DATABASE_URL"])
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        yield {**env, "TICKETGW_DATABASE_URL": proxied}, proxy
+    finally:
+        proxy.close()

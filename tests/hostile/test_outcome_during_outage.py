@@ -13,12 +13,10 @@ from dataclasses import replace
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy.engine import make_url
 
 from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
-from tests.conftest import BACKEND
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxied_database
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, row
 from tests.workers.sink import Recorder
@@ -27,15 +25,10 @@ from workers.broker import setup_broker, start_workers
 
 @pytest.fixture
 def proxied_runtime(worker_env: dict[str, str]) -> Iterator[tuple[Runtime, TcpProxy]]:
-    if BACKEND != "postgresql":
-        pytest.skip("the outage is a TCP proxy in front of PostgreSQL: runs in the PostgreSQL pass")
-    url = make_url(worker_env["TICKETGW_DATABASE_URL"])
-    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    rt = open_runtime(load_settings({**worker_env, "TICKETGW_DATABASE_URL": proxied}))
-    yield rt, proxy
-    proxy.close()
-    rt.close()
+    with proxied_database(worker_env) as (env, proxy):
+        rt = open_runtime(load_settings(env))
+        yield rt, proxy
+        rt.close()
 
 
 def test_a_mail_sent_while_the_database_is_away_is_not_sent_again(

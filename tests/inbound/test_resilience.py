@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
@@ -16,9 +15,8 @@ from gateway.inbound import inbox
 from gateway.pipeline.batch import process_pending
 from gateway.runtime import Runtime, open_runtime
 from schema.models import InboxItem, Message, Ticket
-from tests.conftest import BACKEND
 from tests.inbound.mails import new_request
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxied_database
 
 SUPPORT = "support@example.com"
 _key = inbox.mail_dedupe_key
@@ -26,13 +24,8 @@ _key = inbox.mail_dedupe_key
 
 @pytest.fixture
 def proxied_env(listener_env: dict[str, str]) -> Iterator[tuple[dict[str, str], TcpProxy]]:
-    if BACKEND != "postgresql":
-        pytest.skip("the outage is a TCP proxy in front of PostgreSQL: runs in the PostgreSQL pass")
-    url = make_url(listener_env["TICKETGW_DATABASE_URL"])
-    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    yield {**listener_env, "TICKETGW_DATABASE_URL": proxied}, proxy
-    proxy.close()
+    with proxied_database(listener_env) as proxied:
+        yield proxied
 
 
 def test_database_outage_gives_451_and_the_listener_survives(

@@ -6,26 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from admin_cli.app import BackgroundGateway
 from gateway.config import load_settings
 from gateway.runtime import open_runtime
 from schema.models import Message
-from tests.conftest import BACKEND
 from tests.sms.conftest import TwilioClient, sms_fields
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxied_database
 
 
 @pytest.fixture
 def proxied_env(sms_env: dict[str, str]) -> Iterator[tuple[dict[str, str], TcpProxy]]:
-    if BACKEND != "postgresql":
-        pytest.skip("the outage is a TCP proxy in front of PostgreSQL: runs in the PostgreSQL pass")
-    url = make_url(sms_env["TICKETGW_DATABASE_URL"])
-    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    yield {**sms_env, "TICKETGW_DATABASE_URL": proxied}, proxy
-    proxy.close()
+    with proxied_database(sms_env) as proxied:
+        yield proxied
 
 
 def test_database_down_is_503_for_webhooks_and_health(
