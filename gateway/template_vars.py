@@ -243,6 +243,9 @@ def _contact_address(ticket: Ticket) -> str:
     return identity.value if identity else ""
 
 
+NO_NEW_TEXT = "(No new text: the mail only quotes earlier messages.)"
+
+
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """The start of ``text``, at most ``limit`` characters, ended at a line break if one is
     near the cut (a notification shows whole lines)."""
@@ -270,7 +273,9 @@ def _message(
     else:
         author = "system"
     text = message.visible_text
-    shown = text if whole_text else excerpt(text)
+    # A reply that only quotes earlier mail has no new text; say so rather than show
+    # the agent an empty block.
+    shown = text if whole_text else excerpt(text) or NO_NEW_TEXT
     return {
         "id": message.id,
         "text": shown,

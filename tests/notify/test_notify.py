@@ -10,6 +10,7 @@ from gateway.audit import ADMIN
 from gateway.notify import ACKS_PER_HOUR
 from gateway.queues import add_member
 from gateway.runtime import Runtime
+from gateway.template_vars import NO_NEW_TEXT
 from gateway.tokens import read_token
 from schema.models import Agent, OutboxItem
 from tests.conftest import Ingest, IngestWith
@@ -83,6 +84,19 @@ def test_customer_replying_to_the_ack_threads_and_notifies_the_assignee(
     second = ingest(_reply_as(runtime, ack, "Here is a photo.", "bob@example.org"))
     assert (second.decision, second.ticket) == ("reply", first.ticket)
     assert [r.recipient for r in _rows(runtime, template="customer_reply")] == ["bo@support.test"]
+
+
+def test_a_reply_that_only_quotes_tells_the_agent_so(runtime: Runtime, ingest: Ingest) -> None:
+    _agents(runtime, "ann@support.test")
+    ingest(new_request())
+    [ack] = _rows(runtime, template="ack")
+    quoted = (
+        "On Mon, 7 Dec 2026 at 10:02, Support <support@example.com> wrote:\n"
+        "> We received your request.\n> Thank you.\n"
+    )
+    ingest(_reply_as(runtime, ack, quoted, "bob@example.org"))
+    [row] = _rows(runtime, template="customer_reply")
+    assert row.context["vars"]["message"]["text"] == NO_NEW_TEXT
 
 
 def test_agent_reply_reaches_customer_stripped_and_in_their_thread(
