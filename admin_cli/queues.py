@@ -13,6 +13,7 @@ from schema.models import Queue
 from schema.models.queues import PRIORITIES
 
 PRIORITY_HELP = f"Default priority of new tickets: {', '.join(PRIORITIES)}."
+CSAT_HELP = "Ask the customer for a 1-5 rating when a ticket is first resolved."
 
 
 def queue_record(queue: Queue) -> dict[str, Any]:
@@ -23,6 +24,7 @@ def queue_record(queue: Queue) -> dict[str, Any]:
         "sms_number": queue.sms_number,
         "default_priority": queue.default_priority,
         "members": sorted(m.email for m in queue.members),
+        "csat": queue.csat,
     }
 
 
@@ -38,10 +40,13 @@ def queues() -> None:
 )
 @click.option("--sms-number", help="SMS number routing into the queue, e.g. +14155550123.")
 @click.option("--priority", default="normal", show_default=True, help=PRIORITY_HELP)
-def add(name: str, addresses: tuple[str, ...], sms_number: str | None, priority: str) -> None:
+@click.option("--csat/--no-csat", default=True, show_default=True, help=CSAT_HELP)
+def add(
+    name: str, addresses: tuple[str, ...], sms_number: str | None, priority: str, csat: bool
+) -> None:
     """Add the queue NAME; mail to its addresses lands in it."""
     with transaction() as session:
-        queue = domain.add_queue(session, name, addresses, sms_number, priority)
+        queue = domain.add_queue(session, name, addresses, sms_number, priority, csat)
     done(f"added queue {queue.name}")
 
 
@@ -55,9 +60,16 @@ def list_(as_json: bool) -> None:
         print_json(records)
         return
     print_table(
-        ("name", "addresses", "sms number", "priority", "members"),
+        ("name", "addresses", "sms number", "priority", "csat", "members"),
         (
-            (r["name"], r["addresses"], r["sms_number"], r["default_priority"], r["members"])
+            (
+                r["name"],
+                r["addresses"],
+                r["sms_number"],
+                r["default_priority"],
+                r["csat"],
+                r["members"],
+            )
             for r in records
         ),
     )
@@ -70,6 +82,7 @@ def list_(as_json: bool) -> None:
 @click.option("--sms-number", help='New SMS number; "" removes it.')
 @click.option("--priority", help=PRIORITY_HELP)
 @click.option("--rename", help="New queue name.")
+@click.option("--csat/--no-csat", default=None, help=CSAT_HELP)
 def update(
     name: str,
     add_address: tuple[str, ...],
@@ -77,6 +90,7 @@ def update(
     sms_number: str | None,
     priority: str | None,
     rename: str | None,
+    csat: bool | None,
 ) -> None:
     """Change the queue NAME; options not given stay as they are."""
     with transaction() as session:
@@ -88,6 +102,7 @@ def update(
             sms_number=sms_number,
             default_priority=priority,
             new_name=rename,
+            csat=csat,
         )
     done(f"updated queue {queue.name}")
 

@@ -6,7 +6,9 @@
 - customer reply: the same agents;
 - agent reply: relayed to the customer on the ticket's channel; an internal note goes to
   the other agents on the ticket instead, never to the customer;
-- resolved or closed: a mail to the customer saying how to reopen;
+- resolved or closed: a mail to the customer saying how to reopen; the first resolution
+  also asks for a rating (``gateway.csat``) when the queue has the survey on, by mail, or
+  by SMS for an SMS ticket (the only status SMS: it carries the question);
 - an agent command that failed: an error mail to that agent;
 - an agent's mail held back from the customer (``gateway.agent_reply``), or taken for an
   automatic reply: a mail to that agent saying why.
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.config import Settings
+from gateway.csat import survey
+from gateway.csat.links import rating_links
 from gateway.events import CommandFailed, Event, MessageAdded, ReplyHeld, StatusChanged
 from gateway.lookups import lookups
 from gateway.outbox import AUTO_GENERATED, AUTO_REPLIED, Recipient, enqueue_email, enqueue_sms
@@ -97,15 +101,31 @@ def _on_status(session: Session, settings: Settings, ticket: Ticket, event: Stat
     if event.new not in {"resolved", "closed"} or ticket.merged_into_id is not None:
         return 0
     key = f"{event.new}:{ticket.id}:{event.old}>{event.new}:{_count(session, ticket, event.new)}"
-    return _to_customer(
+    ask = event.new == "resolved" and survey.should_ask(ticket)
+    template = "sms_resolved" if ask and ticket.channel == "sms" else event.new
+    written = _to_customer(
         session,
         settings,
         ticket,
-        event.new,
+        template,
         None,
         key=key,
         status=(event.old, event.new),
+        csat=_csat_vars(settings, ticket) if ask else None,
     )
+    if ask and written:
+        survey.mark_asked(session, ticket, utcnow())
+    return written
+
+
+def _csat_vars(settings: Settings, ticket: Ticket) -> dict[str, Any]:
+    """The survey's template variables: links only when ``PUBLIC_URL`` says where."""
+    links = (
+        rating_links(settings.public_url, settings.secret_key, ticket.id)
+        if settings.public_url
+        else None
+    )
+    return {"links": links}
 
 
 def _on_command_failed(
@@ -226,6 +246,7 @@ def _to_customer(
     auto_submitted: str | None = AUTO_GENERATED,
     key: str | None = None,
     status: tuple[str, str] | None = None,
+    csat: dict[str, Any] | None = None,
 ) -> int:
     recipient = _customer(ticket)
     if recipient is None:
@@ -238,6 +259,7 @@ def _to_customer(
         agent=agent,
         message=message,
         status=status,
+        csat=csat,
         whole_text=template == "agent_reply",  # the agent's answer is the mail itself
     )
     key = key or f"{template}:{message.id if message else ticket.id}:{recipient.address}"

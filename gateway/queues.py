@@ -60,13 +60,14 @@ def add_queue(
     addresses: Iterable[str] = (),
     sms_number: str | None = None,
     default_priority: str = "normal",
+    csat: bool = True,
 ) -> Queue:
     name = name.strip()
     if not name:
         raise InvalidInput("a queue needs a name")
     if find_queue(session, name) is not None:
         raise Conflict(f"queue {name!r} already exists")
-    queue = Queue(name=name, default_priority=check_priority(default_priority))
+    queue = Queue(name=name, default_priority=check_priority(default_priority), csat=csat)
     session.add(queue)
     _claim_addresses(session, queue, addresses)
     _claim_number(session, queue, sms_number)
@@ -83,8 +84,10 @@ def update_queue(
     sms_number: str | None = None,
     default_priority: str | None = None,
     new_name: str | None = None,
+    csat: bool | None = None,
 ) -> Queue:
-    """Change a queue. ``sms_number=""`` removes the number; ``None`` leaves it."""
+    """Change a queue. ``sms_number=""`` removes the number; ``None`` leaves it (as for
+    every other option: ``csat=None`` leaves the survey switch as it is)."""
     queue = get_queue(session, name)
     for raw in remove_addresses:
         address = normalize_email(raw)
@@ -97,6 +100,8 @@ def update_queue(
         _claim_number(session, queue, sms_number)
     if default_priority is not None:
         queue.default_priority = check_priority(default_priority)
+    if csat is not None:
+        queue.csat = csat
     if new_name is not None and new_name.strip() != queue.name:
         if find_queue(session, new_name.strip()) is not None:
             raise Conflict(f"queue {new_name.strip()!r} already exists")

@@ -14,6 +14,8 @@ from gateway import agent_reply, bounces, commands, tickets
 from gateway.agent_auth import verify_agent
 from gateway.commands import parse_commands
 from gateway.contacts import contact_for
+from gateway.csat import survey
+from gateway.csat.answer import Answer, read_answer
 from gateway.errors import GatewayError, InvalidInput, Quarantine
 from gateway.events import Audience, CommandFailed, ReplyHeld
 from gateway.files import save_blob
@@ -75,6 +77,11 @@ def store(work: Work, uow: UnitOfWork) -> Work:
             held_reason=f"automatic mail ({work.verdict.reason})",
         )
         _tell_agent_of_automatic(work, uow, ticket, message)
+    elif (answer := _survey_answer(work, ticket, contact, new_ticket)) is not None:
+        note = survey.answer_by_reply(
+            session, ticket, answer, via=work.channel, sender=work.sender, now=work.now
+        )
+        message = _add(work, uow, ticket, note, internal=True, audience="none", author="system")
     else:
         audience: Audience = "agents" if work.verdict.kind == "list" else "all"
         message = _add(
@@ -117,15 +124,19 @@ def _add(
     first: bool | None = None,
     participant: bool = True,
     held_reason: str | None = None,
+    author: str | None = None,
 ) -> Message:
-    """Add the mail's message; ``first`` is ``True`` when ``store`` just opened the ticket."""
+    """Add the mail's message; ``first`` is ``True`` when ``store`` just opened the ticket.
+
+    ``author`` overrides the mail's author kind (a rating is kept as a system note).
+    """
     assert work.parsed is not None
     msg = work.parsed.message
     return tickets.add_message(
         uow.session,
         ticket,
         NewMessage(
-            author_kind=work.author,
+            author_kind=author or work.author,
             channel=work.channel,
             visible_text=text,
             full_text=msg.full_text,
@@ -150,6 +161,18 @@ def _add(
         now=work.now,
         first=first,
     )
+
+
+def _survey_answer(
+    work: Work, ticket: Ticket, contact: Contact | None, new_ticket: bool
+) -> Answer | None:
+    """The rating in the customer's reply to a resolved ticket that asked for one."""
+    assert work.parsed is not None
+    if new_ticket or contact is None or contact.id != ticket.contact_id or work.held:
+        return None
+    if not survey.takes_reply(ticket):
+        return None
+    return read_answer(work.parsed.message.text)
 
 
 def _agent_message(work: Work, uow: UnitOfWork, ticket: Ticket) -> Message:

@@ -33,6 +33,7 @@ VAR_KEYS = (
     "sla",
     "error",
     "sms",
+    "csat",
     "support_address",
     "reply_marker",
 )
@@ -47,6 +48,7 @@ AUDIENCE: Mapping[str, str] = {
     "sms_ack": "customer",
     "sms_help": "customer",
     "sms_agent_reply": "customer",
+    "sms_resolved": "customer",
     "reply_shortened": "agent",
     "new_ticket": "agent",
     "customer_reply": "agent",
@@ -59,7 +61,18 @@ AUDIENCE: Mapping[str, str] = {
 
 # What a template is about beyond the ticket, for previews: the status change, the SLA
 # level and the failed command (the database holds none of these as "current").
-_STATUS = {"resolved": ("open", "resolved"), "closed": ("resolved", "closed")}
+_STATUS = {
+    "resolved": ("open", "resolved"),
+    "sms_resolved": ("open", "resolved"),
+    "closed": ("resolved", "closed"),
+}
+# The survey as the resolved notifications show it: the question, and links when
+# PUBLIC_URL is set (previews show them, to show what a customer may see).
+_SAMPLE_LINKS = [
+    {"rating": n, "url": f"https://support.example.com/csat/t123.0123456789abcdef/{n}"}
+    for n in range(1, 6)
+]
+_CSAT = {"resolved": {"links": _SAMPLE_LINKS}, "sms_resolved": {"links": _SAMPLE_LINKS}}
 _SLA_LEVEL = {"sla_warning": ("warning", 80), "sla_breach": ("breach", 100)}
 _ERROR = {"command": "#priority asap", "reason": "priority must be low, normal, high or urgent"}
 _SHORTENED = {
@@ -90,6 +103,7 @@ def ticket_vars(
     sla: tuple[str, str, datetime, int | None] | None = None,
     error: tuple[str, str] | None = None,
     sms: Mapping[str, Any] | None = None,
+    csat: Mapping[str, Any] | None = None,
     whole_text: bool = False,
 ) -> dict[str, Any]:
     """The template variables for one notification about ``ticket``.
@@ -100,7 +114,8 @@ def ticket_vars(
     ``agent`` defaults to the author of ``message`` when an agent wrote it (agent_reply,
     internal_note), else to the assignee. ``status`` is ``(old, new)``, ``sla`` is
     ``(kind, level, due_at, percent)``, ``error`` is ``(command, reason)``, ``sms`` what
-    became of an SMS reply cut to fit (``gateway.sms.overflow``).
+    became of an SMS reply cut to fit (``gateway.sms.overflow``), ``csat`` the rating
+    survey a resolved notification asks (``{"links": [...] or None}``; ``None``: no survey).
     ``support_address`` is the queue's first address, or ``default_address`` (the
     gateway's own) for a queue without one.
     """
@@ -133,6 +148,7 @@ def ticket_vars(
         ),
         "error": {"command": error[0], "reason": error[1]} if error else None,
         "sms": dict(sms) if sms else None,
+        "csat": dict(csat) if csat else None,
         "support_address": reply_address(ticket.queue, default_address),
         "reply_marker": REPLY_MARKER,
     }
@@ -169,6 +185,7 @@ def preview_vars(
         sla=(("first_response", level[0], (due or datetime.now(UTC)), level[1]) if level else None),
         error=(_ERRORS[name]["command"], _ERRORS[name]["reason"]) if name in _ERRORS else None,
         sms=_SHORTENED if name == "reply_shortened" else None,
+        csat=_CSAT.get(name),
     )
 
 
@@ -222,6 +239,7 @@ def sample_vars(name: str) -> dict[str, Any]:
         ),
         "error": dict(_ERRORS[name]) if name in _ERRORS else None,
         "sms": dict(_SHORTENED) if name == "reply_shortened" else None,
+        "csat": _CSAT.get(name),
         "support_address": "support@example.com",
         "reply_marker": REPLY_MARKER,
     }

@@ -1,4 +1,4 @@
-"""The HTTP listener of ``ticketgw serve``: Twilio's webhooks and ``/healthz``.
+"""The HTTP listener of ``ticketgw serve``: Twilio's webhooks, rating links and ``/healthz``.
 
 aiohttp, on the same event loop as the SMTP listener. Bodies are capped at ``MAX_BODY``
 (``413``; a webhook is a few kilobytes), other methods get ``405``, and an unexpected
@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from gateway.errors import CannotListen
+from gateway.inbound.csat_links import CsatLinks
 from gateway.inbound.inbox_writer import InboxWriter
 from gateway.inbound.listener import Handover
 from gateway.inbound.twilio_webhook import TwilioWebhooks
@@ -88,7 +89,8 @@ class HttpListener:
 
     def app(self, webhooks: TwilioWebhooks) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[plain_errors])
-        app.add_routes([*webhooks.routes(), web.get("/healthz", self.healthz)])
+        ratings = CsatLinks(self.runtime, self.executor)
+        app.add_routes([*webhooks.routes(), *ratings.routes(), web.get("/healthz", self.healthz)])
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:

@@ -5,7 +5,9 @@ The same shape as the email steps (``gateway.pipeline.email_steps``): functions 
 entry of ``gateway.pipeline.table``, run by the inbox processor in the item's savepoint.
 An SMS is always the customer's (agents answer by mail). It goes onto the most recent
 ticket of its contact that is not closed, else opens a ticket on the ``sms`` channel; a
-keyword (STOP, START, HELP, ...) is acted on and opens no ticket.
+keyword (STOP, START, HELP, ...) is acted on and opens no ticket. A rating (a digit 1-5)
+goes to the sender's most recently resolved ticket that asked for one
+(``gateway.csat.survey.survey_ticket_of``) and does not reopen it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy import select
 from gateway import tickets
 from gateway.classify import Verdict
 from gateway.contacts import contact_for_phone, find_identity
+from gateway.csat import survey
+from gateway.csat.answer import read_answer
 from gateway.errors import Quarantine
 from gateway.events import Audience
 from gateway.mail.parse import ParsedMail
@@ -71,6 +75,15 @@ def thread(work: Work, uow: UnitOfWork) -> Work:
     if work.verdict.kind == "keyword":
         return replace(work, thread=ThreadDecision("ignore", f"{work.verdict.reason}, no ticket"))
     identity = find_identity(uow.session, "phone", work.sender)
+    assert work.parsed is not None
+    rated = (
+        survey.survey_ticket_of(uow.session, identity.contact.id)
+        if identity is not None and read_answer(work.parsed.message.text) is not None
+        else None
+    )
+    if rated is not None:
+        why = f"a rating for the sender's resolved ticket {rated.reference}"
+        return replace(work, thread=ThreadDecision("reply", why, ticket=rated))
     ticket = open_ticket_of(uow, identity.contact) if identity is not None else None
     if ticket is None:
         return replace(work, thread=ThreadDecision("new", "no open ticket of this sender"))
@@ -101,6 +114,27 @@ def store(work: Work, uow: UnitOfWork) -> Work:
             now=work.now,
         )
         new_ticket = True
+    answer = read_answer(msg.text) if not new_ticket and not work.held else None
+    if answer is not None and survey.takes_reply(ticket):
+        note = survey.answer_by_reply(
+            session, ticket, answer, via="sms", sender=work.sender, now=work.now
+        )
+        message = tickets.add_message(
+            session,
+            ticket,
+            NewMessage(
+                author_kind="system",
+                channel="sms",
+                visible_text=note,
+                internal=True,
+                sender=work.sender,
+                sms_sid=msg.sms_sid,
+                inbox_id=work.item_id,
+                audience="none",
+            ),
+            now=work.now,
+        )
+        return replace(work, ticket=ticket, message=message)
     audience: Audience = "none" if work.held else "all"
     message = tickets.add_message(
         session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.models.base import Base, SafeString, choice, utcnow
@@ -29,6 +29,8 @@ class Queue(Base):
     default_priority: Mapped[str] = mapped_column(
         choice(*PRIORITIES, name="priority"), default="normal"
     )
+    # Whether resolving a ticket of this queue asks the customer for a rating.
+    csat: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     addresses: Mapped[list[QueueAddress]] = relationship(

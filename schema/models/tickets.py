@@ -48,8 +48,13 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     # While waiting on the customer the SLA clock stops; pauses push the deadlines out.
     sla_paused_at: Mapped[datetime | None]
+    # The satisfaction survey (gateway/csat/): asked once, when first resolved; the first
+    # answer is kept (1-5, by email, SMS or a signed link), a later one is ignored.
+    csat_asked_at: Mapped[datetime | None]
     satisfaction_rating: Mapped[int | None] = mapped_column(Integer)
     satisfaction_comment: Mapped[str | None] = mapped_column(SafeText())
+    rated_at: Mapped[datetime | None]
+    rated_via: Mapped[str | None] = mapped_column(SafeString(16))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # A customer writing to a closed ticket gets a new one that points back here.
     follows_up_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

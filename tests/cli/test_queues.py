@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.cli.conftest import Ticketgw, assert_fails, assert_ok
 
-QUEUE_KEYS = {"name", "addresses", "sms_number", "default_priority", "members"}
+QUEUE_KEYS = {"name", "addresses", "sms_number", "default_priority", "members", "csat"}
 
 
 def _queues(gw: Ticketgw) -> dict[str, dict[str, object]]:
@@ -25,6 +25,7 @@ def test_add_update_members_and_list(gw: Ticketgw) -> None:
         "sms_number": "+14155552671",
         "default_priority": "high",
         "members": [],
+        "csat": True,
     }
 
     assert_ok(gw("agents", "add", "ann@example.com", "--name", "Ann"))
@@ -75,3 +76,13 @@ def test_bad_input(gw: Ticketgw) -> None:
     assert_fails(gw("queues", "members", "add", "billing", "ghost@example.com"), 2, "no agent")
     assert_fails(gw("queues", "members", "add", "ghost", "ghost@example.com"), 2, "no queue")
     assert sorted(_queues(gw)) == ["billing", "default"]
+
+
+def test_the_survey_switch_is_on_by_default_and_set_per_queue(gw: Ticketgw) -> None:
+    assert_ok(gw("queues", "add", "vip", "--address", "vip@example.com", "--no-csat"))
+    assert (_queues(gw)["vip"]["csat"], _queues(gw)["default"]["csat"]) == (False, True)
+    assert_ok(gw("queues", "update", "vip", "--csat"))
+    assert_ok(gw("queues", "update", "default", "--no-csat"))
+    assert (_queues(gw)["vip"]["csat"], _queues(gw)["default"]["csat"]) == (True, False)
+    assert_ok(gw("queues", "update", "vip", "--priority", "high"))  # leaves the switch alone
+    assert _queues(gw)["vip"]["csat"] is True
