@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outbox": ("admin_cli.outbox_cmd", "outbox"),
     "worker": ("admin_cli.worker_cmd", "worker"),
     "sms": ("admin_cli.sms_cmd", "sms"),
+    "stats": ("admin_cli.stats_cmd", "stats"),
 }
 
 

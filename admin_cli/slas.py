@@ -8,6 +8,7 @@ import click
 
 from admin_cli.context import transaction
 from admin_cli.output import done, print_json, print_table
+from admin_cli.sla_report_cmd import report
 from gateway.sla import policies as domain
 from schema.models import SlaPolicy
 from schema.models.queues import PRIORITIES
@@ -124,3 +125,6 @@ def delete(name: str) -> None:
     with transaction() as session:
         domain.delete_policy(session, name)
     done(f"deleted SLA policy {name}")
+
+
+sla.add_command(report)

@@ -65,6 +65,12 @@ def tickets() -> None:
 @click.option("--queue", help="Only tickets in this queue.")
 @click.option("--assignee", help='Only tickets of this agent; "none" for unassigned.')
 @click.option("--tag", help="Only tickets with this tag.")
+@click.option("--breached", is_flag=True, help="Only open tickets past a deadline now.")
+@click.option(
+    "--at-risk",
+    is_flag=True,
+    help="Only open tickets past their policy's warning threshold, not yet breached.",
+)
 @click.option(
     "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N."
 )
@@ -74,13 +80,22 @@ def list_(
     queue: str | None,
     assignee: str | None,
     tag: str | None,
+    breached: bool,
+    at_risk: bool,
     limit: int,
     as_json: bool,
 ) -> None:
     """List tickets, newest first."""
     with transaction() as session:
         found = find_tickets(
-            session, status=status, queue=queue, assignee=assignee, tag=tag, limit=limit
+            session,
+            status=status,
+            queue=queue,
+            assignee=assignee,
+            tag=tag,
+            breached=breached,
+            at_risk=at_risk,
+            limit=limit,
         )
         summaries = [ticket_summary(t) for t in found]
     if as_json:

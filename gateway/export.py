@@ -49,7 +49,9 @@ from sqlalchemy.orm import Session
 from gateway.agents import get_agent
 from gateway.errors import InvalidInput
 from gateway.queues import get_queue
+from gateway.reports import standing
 from schema.models import Agent, AuditEvent, InboxItem, Message, SlaPolicy, Ticket, TicketTag
+from schema.models.base import utcnow
 from schema.models.tickets import STATUSES, format_reference
 
 BATCH_SIZE = 500
@@ -70,9 +72,14 @@ def find_tickets(
     queue: str | None = None,
     assignee: str | None = None,
     tag: str | None = None,
+    breached: bool = False,
+    at_risk: bool = False,
     limit: int = 50,
 ) -> list[Ticket]:
     """Tickets matching every given filter, newest first.
+
+    ``breached`` and ``at_risk`` select open tickets by where they stand against their
+    deadlines now (``gateway.reports.standing``).
 
     ``assignee="none"`` selects unassigned tickets. An unknown status, queue or agent
     raises (:class:`InvalidInput`, :class:`NotFound`) rather than silently matching nothing.
@@ -90,6 +97,10 @@ def find_tickets(
         query = query.where(Ticket.assignee_id == get_agent(session, assignee).id)
     if tag is not None:
         query = query.where(Ticket.tag_rows.any(TicketTag.tag == tag))
+    if breached:
+        query = query.where(standing.breached(utcnow()))
+    if at_risk:
+        query = query.where(standing.at_risk(session, utcnow()))
     return list(session.scalars(query).unique())
 
 
