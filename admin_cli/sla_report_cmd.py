@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from admin_cli.context import transaction
-from admin_cli.output import iso, print_json, print_table
+from admin_cli.output import echo, iso, print_json, print_table
 from admin_cli.params import AT_HELP, Moment, Since
 from gateway.reports.sla_report import sla_report
 from schema.models.base import utcnow
@@ -33,12 +33,13 @@ def report(since: timedelta, at: datetime | None, as_json: bool) -> None:
     if as_json:
         print_json({**data, "since": iso(data["since"]), "now": iso(data["now"])})
         return
+    echo(f"Tickets created from {iso(data['since'])} to {iso(data['now'])}")
     for key, title in (("policies", "policy"), ("agents", "agent")):
         print_table(
             (title, "tickets", "1st resp met", "1st resp median/p90 h",
              "resolved met", "resolution median/p90 h", "breached", "at risk"),
             (_row(r) for r in data[key]),
-            title=f"By {title}, tickets since {iso(data['since'])}",
+            title=f"By {title}",
         )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from admin_cli.context import transaction
-from admin_cli.output import iso, print_json, print_table, stdout
+from admin_cli.output import echo, iso, print_json, print_table, stdout
 from admin_cli.params import AT_HELP, Moment, Since
 from gateway.reports.stats import stats as compute
 from schema.models.base import utcnow
@@ -43,15 +43,16 @@ def stats(since: timedelta, at: datetime | None, as_json: bool, chart: bool) -> 
 
 
 def _tables(data: dict[str, Any]) -> None:
+    echo(f"From {data['since']} to {data['now']}")
     channels = sorted({c for day in data["volume"] for c in day["by_channel"]})
     print_table(
         ("day", "total", *channels),
         ((d["day"], d["total"], *(d["by_channel"].get(c, 0) for c in channels))
          for d in data["volume"]),
-        title=f"New tickets per day since {data['since']}",
+        title="New tickets per day",
     )  # fmt: skip
     for key, title in (("by_status", "status"), ("by_priority", "priority"), ("by_queue", "queue")):
-        print_table((title, "open"), data["open"][key].items(), title=f"Open tickets by {title}")
+        print_table((title, "open"), data["open"][key].items(), title=f"Open by {title}")
     backlog = data["backlog"]
     print_table(
         ("open", "< 1 day", "1-3 days", "3-7 days", "> 7 days", "oldest"),
@@ -62,7 +63,7 @@ def _tables(data: dict[str, Any]) -> None:
     times = data["times"]
     print_table(
         ("", "tickets", "median h", "p90 h"),
-        [(name, t["count"], t["median_hours"], t["p90_hours"])
+        [(name, t["count"], _hours(t["median_hours"]), _hours(t["p90_hours"]))
          for name, t in (("first response", times["first_response"]),
                          ("resolution", times["resolution"]))],
         title="Times (wall clock)",
@@ -74,6 +75,10 @@ def _tables(data: dict[str, Any]) -> None:
         [(csat["asked"], csat["answered"], rate, csat["average"])],
         title="Satisfaction",
     )
+
+
+def _hours(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
 
 
 def _chart(volume: list[dict[str, Any]]) -> None:

@@ -4,7 +4,8 @@ For the tickets created since ``since``:
 
 - ``tickets``: how many;
 - ``first_response`` and ``resolution``: ``met`` (done by the deadline), ``missed`` (done
-  late, or not done and the deadline passed), ``percent_met`` of those two (``None``
+  late, or not done and the deadline passed while its clock ran: a pending ticket is
+  judged when it paused), ``percent_met`` of those two (``None``
   when neither), and the ``median_hours`` / ``p90_hours`` it took, in business hours of
   the ticket's policy (from creation to the first response, or to resolution);
 
@@ -42,7 +43,9 @@ def _met_missed(
     now: datetime,
 ) -> tuple[Any, Any]:
     met = _count(and_(done.is_not(None), due.is_not(None), done <= due))
-    missed = _count(or_(and_(done.is_not(None), done > due), and_(done.is_(None), due < now)))
+    # Not done yet: missed once the deadline passed while the clock ran (see standing).
+    moment = func.coalesce(Ticket.sla_paused_at, now)
+    missed = _count(or_(and_(done.is_not(None), done > due), and_(done.is_(None), due < moment)))
     return met, missed
 
 
