@@ -39,7 +39,7 @@ EMAIL = (
     "reply_shortened",
     "reply_held",
 )
-SMS = ("sms_ack", "sms_help", "sms_agent_reply")
+SMS = ("sms_ack", "sms_help", "sms_agent_reply", "sms_resolved")
 TO_AGENTS = (
     "new_ticket",
     "customer_reply",
