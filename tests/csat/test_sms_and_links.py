@@ -69,6 +69,12 @@ def test_a_signed_link_records_once_and_a_forged_one_is_refused(
     forged = _path(links[3]["url"]).replace(ref.removeprefix("T-").lstrip("0"), "999", 1)
     response = requests.get(base + forged, timeout=10)
     assert response.status_code == 403
+    assert response.text == "403 forbidden: this rating link is not valid\n"
+    path = _path(links[3]["url"])
+    mac_at = path.index(".") + 1
+    flipped = "0" if path[mac_at] != "0" else "1"
+    tampered = path[:mac_at] + flipped + path[mac_at + 1 :]
+    assert requests.get(base + tampered, timeout=10).status_code == 403
     assert requests.head(base + _path(links[3]["url"]), timeout=10).status_code == 405
     assert ticket(sms_runtime, ref).satisfaction_rating is None
 

@@ -67,7 +67,6 @@ def test_breached_and_at_risk_lists(runtime: Runtime, gw: Ticketgw) -> None:
             sla_paused_at=now - 4 * h,
         )  # paused in time
         late_ref, close_ref = late.reference, close.reference
-    # fmt: skip
     breached = assert_ok(gw("tickets", "list", "--breached", "--json")).json()
     assert [t["reference"] for t in breached] == [late_ref]
     at_risk = assert_ok(gw("tickets", "list", "--at-risk", "--json")).json()
