@@ -30,7 +30,9 @@ class LinkResult:
 
 def rate_by_link(session: Session, ticket_id: int, rating: int, now: datetime) -> LinkResult | None:
     """Record ``rating`` for ticket ``ticket_id``; ``None`` when there is no such ticket."""
-    ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).first()
+    # Lock the row alone: PostgreSQL refuses FOR UPDATE over the ticket's outer joins.
+    locked = session.scalar(select(Ticket.id).where(Ticket.id == ticket_id).with_for_update())
+    ticket = session.get(Ticket, locked) if locked is not None else None
     if ticket is None:
         return None
     identity = ticket.contact.identity("phone" if ticket.channel == "sms" else "email")
