@@ -132,6 +132,10 @@ def _print_record(r: dict[str, Any]) -> None:
     ]
     if r["merged_into"]:
         lines.append(f"merged into {r['merged_into']}")
+    if r["satisfaction"]:
+        rating = r["satisfaction"]
+        comment = f": {rating['comment']}" if rating["comment"] else ""
+        lines.append(f"satisfaction {rating['rating']}/5{comment}")
     for line in lines:
         console.print(line, markup=False)
     for m in r["messages"]:

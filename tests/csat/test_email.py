@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.queues import update_queue
 from gateway.runtime import Runtime
+from tests.cli.conftest import Ticketgw, assert_ok
 from tests.conftest import Ingest
 from tests.csat.support import answer, notes, resolve, rows, ticket
 from tests.inbound.mails import new_request
@@ -35,7 +36,7 @@ def test_the_resolved_mail_asks_and_a_digit_reply_rates_without_reopening(
 
 
 def test_a_comment_after_the_digit_becomes_an_internal_note(
-    runtime: Runtime, ingest: Ingest
+    runtime: Runtime, ingest: Ingest, gw: Ticketgw
 ) -> None:
     ref = ingest(new_request()).ticket
     assert ref is not None
@@ -48,6 +49,14 @@ def test_a_comment_after_the_digit_becomes_an_internal_note(
     assert notes(runtime, ref) == [
         "The customer rated this ticket 2/5 (by email).\n\nit works now, but it took three days"
     ]
+    shown = assert_ok(gw("tickets", "show", ref)).stdout
+    assert "satisfaction 2/5: it works now, but it took three days" in shown
+    record = assert_ok(gw("tickets", "show", ref, "--json")).json()
+    assert record["satisfaction"] == {
+        "rating": 2,
+        "comment": "it works now, but it took three days",
+    }
+    assert [a["action"] for a in record["audit"]].count("rating") == 1
 
 
 def test_the_first_answer_wins_and_a_second_does_not_reopen(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from admin_cli.app import Gateway
 from gateway.runtime import Runtime
-from schema.models import AuditEvent
+from schema.models import AuditEvent, Message
 from tests.cli.conftest import make_ticket
 from tests.csat.support import notes, resolve, rows, ticket
 from tests.sms.conftest import CUSTOMER, PUBLIC_URL, receive_sms
@@ -47,6 +47,24 @@ def test_a_digit_answers_the_conversation_in_progress_not_an_older_survey(
     assert ticket(sms_runtime, old).status == "open"
     receive_sms(sms_runtime, "2")  # "how many boxes?" - an answer, not a rating
     assert ticket(sms_runtime, old).satisfaction_rating is None
+
+
+def test_a_digit_goes_to_a_newer_ticket_in_progress_not_the_survey(
+    sms_runtime: Runtime,
+) -> None:
+    rated = _ticket_of_sms(sms_runtime, "My router blinks red")
+    resolve(sms_runtime, rated)
+    newer = make_ticket(sms_runtime, CUSTOMER, "TV box", text="The TV box is dead too")
+    receive_sms(sms_runtime, "2")  # "how many boxes?" asked on the newer ticket
+    assert ticket(sms_runtime, rated).satisfaction_rating is None
+    assert ticket(sms_runtime, rated).status == "resolved"
+    with sms_runtime.sessions() as s:
+        texts = s.scalars(
+            select(Message.visible_text)
+            .where(Message.ticket_id == ticket(sms_runtime, newer).id)
+            .order_by(Message.id)
+        )
+        assert list(texts) == ["The TV box is dead too", "2"]
 
 
 def _path(url: str) -> str:
