@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import timedelta
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -19,9 +18,9 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
-def summary(durations: Sequence[timedelta]) -> dict[str, float | None]:
-    """``{"median_hours", "p90_hours"}``, rounded to minutes' precision (2 decimals)."""
-    hours = [d.total_seconds() / 3600 for d in durations]
+def summary(seconds: Sequence[float]) -> dict[str, float | None]:
+    """``{"median_hours", "p90_hours"}`` of durations in seconds, to 2 decimals."""
+    hours = [s / 3600 for s in seconds]
     median, p90 = percentile(hours, 0.5), percentile(hours, 0.9)
     return {
         "median_hours": None if median is None else round(median, 2),

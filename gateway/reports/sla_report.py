@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -53,7 +53,7 @@ def sla_report(session: Session, since: datetime, now: datetime) -> dict[str, An
     """The report as JSON-ready data (keys in the module docstring)."""
     policies = {p.id: p for p in session.scalars(select(SlaPolicy))}
     agents = {a.id: a.email for a in session.scalars(select(Agent))}
-    durations = _durations(session, since, policies)
+    durations = _durations(session, since, now, policies)
     policy_names = {i: p.name for i, p in policies.items()}
     return {
         "since": since,
@@ -70,7 +70,7 @@ def _section(
     column: InstrumentedAttribute[int | None],
     since: datetime,
     now: datetime,
-    durations: dict[str, dict[Any, list[timedelta]]],
+    durations: dict[str, dict[Any, list[float]]],
     names: dict[int, str],
 ) -> list[dict[str, Any]]:
     """One row per value of ``column`` (a policy or an agent): three GROUP BY queries."""
@@ -123,14 +123,20 @@ def _compliance(met: int | None, missed: int | None) -> dict[str, Any]:
     }
 
 
-Durations = dict[str, dict[str, dict[Any, list[timedelta]]]]
+Durations = dict[str, dict[str, dict[Any, list[float]]]]
 
 
-def _durations(session: Session, since: datetime, policies: dict[int, SlaPolicy]) -> Durations:
-    """Business time to first response and to resolution, grouped by policy and agent."""
+def _durations(
+    session: Session, since: datetime, now: datetime, policies: dict[int, SlaPolicy]
+) -> Durations:
+    """Business seconds to first response and to resolution, grouped by policy and agent."""
     found: Durations = {
         key: {"first_response": defaultdict(list), "resolution": defaultdict(list)}
         for key in ("policies", "agents")
+    }
+    # Each policy's calendar parsed once, not once per ticket.
+    calendars = {
+        i: (parse_hours(p.business_hours), parse_timezone(p.timezone)) for i, p in policies.items()
     }
     rows: Sequence[Any] = session.execute(
         select(
@@ -141,22 +147,20 @@ def _durations(session: Session, since: datetime, policies: dict[int, SlaPolicy]
             Ticket.resolved_at,
         ).where(
             Ticket.created_at >= since,
+            Ticket.created_at <= now,
             or_(Ticket.first_responded_at.is_not(None), Ticket.resolved_at.is_not(None)),
         )
     ).all()
     for policy_id, agent_id, created, responded, resolved in rows:
-        policy = policies.get(policy_id) if policy_id is not None else None
+        calendar = calendars.get(policy_id) if policy_id is not None else None
         for kind, end in (("first_response", responded), ("resolution", resolved)):
             if end is None:
                 continue
-            took = _business_time(policy, created, end)
+            took = (
+                business_time_between(created, end, *calendar)
+                if calendar is not None
+                else end - created
+            ).total_seconds()
             found["policies"][kind][policy_id].append(took)
             found["agents"][kind][agent_id].append(took)
     return found
-
-
-def _business_time(policy: SlaPolicy | None, start: datetime, end: datetime) -> timedelta:
-    if policy is None:
-        return end - start
-    hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
-    return business_time_between(start, end, hours, tz)

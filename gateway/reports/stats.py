@@ -95,16 +95,23 @@ def _backlog(session: Session, now: datetime) -> dict[str, Any]:
     }
 
 
+def _seconds(session: Session, end: Any) -> ColumnElement[Any]:
+    """``end - created_at`` in seconds, computed by the database (no datetime per row)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - Ticket.created_at)
+    return (func.julianday(end) - func.julianday(Ticket.created_at)) * 86400.0
+
+
 def _times(session: Session, window: ColumnElement[bool]) -> dict[str, Any]:
-    rows = session.execute(
-        select(Ticket.created_at, Ticket.first_responded_at, Ticket.resolved_at).where(window)
-    ).all()
-    responded = [r - c for c, r, _ in rows if r is not None]
-    resolved = [d - c for c, _, d in rows if d is not None]
-    return {
-        "first_response": {"count": len(responded), **summary(responded)},
-        "resolution": {"count": len(resolved), **summary(resolved)},
-    }
+    times = {}
+    for kind, end in (
+        ("first_response", Ticket.first_responded_at),
+        ("resolution", Ticket.resolved_at),
+    ):
+        query = select(_seconds(session, end)).where(window, end.is_not(None))
+        seconds = [float(s) for s in session.scalars(query)]
+        times[kind] = {"count": len(seconds), **summary(seconds)}
+    return times
 
 
 def _csat(session: Session, since: datetime, now: datetime) -> dict[str, Any]:
