@@ -29,6 +29,7 @@ def _part(met: int, missed: int, percent: float | None, median: float | None,
 def test_per_policy_compliance_times_breaches_and_risks(runtime: Runtime, gw: Ticketgw) -> None:
     load(runtime)
     report = assert_ok(gw("sla", "report", "--since", "7d", "--at", AT, "--json")).json()
+    assert set(report) == {"since", "now", "policies", "agents"}
     assert (report["since"], report["now"]) == ("2026-11-13T12:00:00Z", "2026-11-20T12:00:00Z")
     policies = _by_name(report["policies"])
     assert set(policies) == {"urgent", "normal"}
