@@ -14,9 +14,10 @@ from admin_cli.demo_mailbox import Mailbox, reply, send
 from admin_cli.processing import Processing
 from gateway import audit
 from gateway.contacts import contact_for_phone
+from gateway.outbox.relay import relay_pending
 from gateway.queues import DEFAULT_QUEUE, get_queue
 from gateway.tickets import NewMessage, add_message, open_ticket
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 from workers.transports.twilio_standin import StandInMessage, TwilioStandIn, new_sid
 
 CUSTOMER_NUMBER = "+14155550143"
@@ -76,7 +77,7 @@ def _customer_texts(gateway: Gateway, text: str) -> str:
         reference = ticket.reference
     processing = gateway.processing
     assert isinstance(processing, Processing), "the demo processes in this process"
-    relay_pending(gateway.runtime.sessions, processing.broker)
+    relay_pending(gateway.runtime.sessions, to_broker(processing.broker))
     return reference
 
 

@@ -1,6 +1,6 @@
 """``ticketgw outbox``: see what was sent, what failed and why, and send it again.
 
-JSON shapes come from ``workers.outbox_ops.row_record``, plus ``segments`` (an SMS row's
+JSON shapes come from ``gateway.outbox.admin.row_record``, plus ``segments`` (an SMS row's
 length in SMS segments, derived by rendering it as the worker does; ``null`` for mail);
 ``show --json`` adds ``preview`` (the rendered mail or SMS, or ``null`` with
 ``preview_error``) and, for SMS, ``encoding``.
@@ -19,15 +19,16 @@ from admin_cli.context import runtime, transaction
 from admin_cli.output import done, print_json, print_table, stdout
 from admin_cli.params import ROW_ID
 from gateway.config import Settings
+from gateway.outbox import admin as outbox_admin
+from gateway.outbox.relay import relay_pending
 from gateway.sla.durations import format_duration, parse_duration
 from gateway.sms import overflow
 from schema.models import OutboxItem
 from schema.models.base import utcnow
 from schema.models.outbox import OUTBOX_STATUSES
-from workers import outbox_ops
 from workers.broker import setup_broker
 from workers.deliver_now import deliver_now
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 from workers.send_email import build_email
 from workers.send_sms import BuiltSms, build_sms
 from workers.transports.base import PermanentFailure
@@ -53,8 +54,8 @@ def list_(status: str | None, limit: int, as_json: bool) -> None:
     settings = runtime().settings
     with transaction() as session:
         records = []
-        for row in outbox_ops.list_rows(session, status, limit):
-            record = outbox_ops.row_record(row)
+        for row in outbox_admin.list_rows(session, status, limit):
+            record = outbox_admin.row_record(row)
             sms = _sms(session, row, settings) if row.channel == "sms" else None
             record["segments"] = sms.length.segments if isinstance(sms, BuiltSms) else None
             records.append(record)
@@ -130,8 +131,8 @@ def show(row_id: int, as_json: bool) -> None:
     """Show one row: status, attempts, last error, provider id and a rendered preview."""
     settings = runtime().settings
     with transaction() as session:
-        row = outbox_ops.get_row(session, row_id)
-        record: dict[str, Any] = outbox_ops.row_record(row)
+        row = outbox_admin.get_row(session, row_id)
+        record: dict[str, Any] = outbox_admin.row_record(row)
         sms = _sms(session, row, settings) if row.channel == "sms" else None
         if isinstance(sms, BuiltSms):
             record["segments"], record["encoding"] = sms.length.segments, sms.length.encoding
@@ -172,7 +173,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 @outbox.command("retry")
 @click.argument("row_id", metavar="ID", type=ROW_ID, required=False)
-@click.option("--status", type=click.Choice(outbox_ops.RETRYABLE), help="Retry every row in it.")
+@click.option("--status", type=click.Choice(outbox_admin.RETRYABLE), help="Retry every row in it.")
 @click.option(
     "--since",
     metavar="DURATION",
@@ -205,21 +206,21 @@ def retry(
         raise click.UsageError("--since and --to go with --status, not with ID")
     if row_id is not None:
         with transaction() as session:
-            outbox_ops.retry_row(session, row_id)
+            outbox_admin.retry_row(session, row_id)
         done(f"outbox row {row_id} back to pending")
         _send_now([row_id])
         return
     assert status is not None
-    selection = outbox_ops.RetrySelection(status, utcnow() - since if since else None, to)
+    selection = outbox_admin.RetrySelection(status, utcnow() - since if since else None, to)
     with transaction() as session:
-        count = outbox_ops.count_matching(session, selection)
+        count = outbox_admin.count_matching(session, selection)
     if count == 0:
         done(f"no {status} rows{_described(since, to)}: nothing to retry")
         return
     if not yes:
         click.confirm(f"Retry {count} {status} rows{_described(since, to)}?", abort=True)
     with transaction() as session:
-        ids = outbox_ops.retry_matching(session, selection)
+        ids = outbox_admin.retry_matching(session, selection)
     done(f"{len(ids)} {status} rows back to pending")
     _send_now(ids)
 
@@ -256,7 +257,7 @@ def _relay_now() -> None:
     rt = runtime()
     broker = setup_broker(rt.settings, runtime=rt)
     try:
-        relay_pending(rt.sessions, broker)
+        relay_pending(rt.sessions, to_broker(broker))
     except RedisError as exc:
         click.echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
     finally:

@@ -23,13 +23,14 @@ from multiprocessing.process import BaseProcess
 
 from gateway.config import Settings
 from gateway.memory import return_large_blocks
+from gateway.outbox.relay import relay_pending
 from gateway.pipeline.batch import ItemOutcome
 from gateway.pipeline.processor import InboxProcessor
 from gateway.runtime import Runtime, open_runtime
 from workers.broker import RunningWorkers, setup_broker, start_workers
+from workers.enqueue import to_broker
 from workers.fetch_media import request_fetch
 from workers.middleware import DeliveryOptions
-from workers.relay import relay_pending
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Processing:
     def _relay(self, outcomes: Sequence[ItemOutcome]) -> None:
         """Hand the notifications a batch caused to the broker at once, not at the sweep."""
         if any(outcome.status in {"done", "ignored"} for outcome in outcomes):
-            relay_pending(self.runtime.sessions, self.broker)
+            relay_pending(self.runtime.sessions, to_broker(self.broker))
         if any(outcome.status == "done" for outcome in outcomes):
             request_fetch(self.runtime.sessions, self.broker)  # MMS media waiting
 

@@ -21,12 +21,12 @@ from typing import Any
 import click
 from sqlalchemy import text
 
+from gateway.backoff import Backoff
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError
 from gateway.runtime import Runtime, open_runtime
 from schema import db
 from workers.broker import NAMESPACE, setup_broker, start_workers
-from workers.claim import Backoff
 from workers.middleware import DeliveryOptions, LogContextFilter
 
 log = logging.getLogger("ticketgw.worker")

@@ -30,11 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import create_pg_database, drop_pg_database, free_port  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
+from gateway.outbox.relay import relay_pending  # noqa: E402
 from gateway.runtime import open_runtime  # noqa: E402
 from gateway.template_vars import sample_vars  # noqa: E402
 from schema.models import OutboxItem  # noqa: E402
 from workers.broker import setup_broker  # noqa: E402
-from workers.relay import relay_pending  # noqa: E402
+from workers.enqueue import to_broker  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -165,7 +166,7 @@ def main() -> None:
             cpu_before = {name: _cpu_seconds(pid) for name, pid in _processes(sink, worker)}
             busy_before = _busy_seconds()
             started = time.perf_counter()
-            relay_pending(runtime.sessions, broker)
+            relay_pending(runtime.sessions, to_broker(broker))
             while count.value - start_count < args.rows:
                 time.sleep(0.01)
             elapsed = time.perf_counter() - started

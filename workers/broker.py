@@ -9,10 +9,10 @@ a module-level decorator binds to dramatiq's global broker at import time, so th
 would have to be chosen before any of our modules is imported, and one process could never
 hold two brokers (the tests run two workers side by side). Here the actor bodies are plain
 functions (``send_email``, ``send_sms``) and :func:`_declare_actors` binds them to whichever
-broker ``setup_broker`` built; callers enqueue through ``workers.relay``, never through
+broker ``setup_broker`` built; callers enqueue through ``workers.enqueue``, never through
 module-level actor objects. The global broker is left alone.
 
-A message carries a batch of outbox row ids (``workers.relay``); ``workers.deliver`` claims,
+A message carries a batch of outbox row ids (``workers.enqueue``); ``workers.deliver`` claims,
 sends and records them. Dramatiq's own retries are transport only (a crashed message is
 tried again a few times); the outbox row decides everything else: the claim makes a repeat
 harmless, and a row that no message reaches is re-enqueued by the sweep.
@@ -20,6 +20,9 @@ harmless, and a row that no message reaches is re-enqueued by the sweep.
 
 from __future__ import annotations
 
+import logging
+import threading
+import uuid
 from dataclasses import dataclass
 
 import dramatiq
@@ -27,16 +30,18 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from gateway.config import Settings
+from gateway.outbox.relay import sweep_stuck
 from gateway.runtime import Runtime
 from schema.models.base import utcnow
 from workers import fetch_media
 from workers.deliver import Sender, deliver_batch
+from workers.enqueue import to_broker
 from workers.fetch_media import fetch_due
 from workers.middleware import DeliveryContext, DeliveryOptions, delivery_context
-from workers.relay import SweepLoop
 from workers.send_email import send_email
 from workers.send_sms import send_sms
 
+log = logging.getLogger(__name__)
 NAMESPACE = "ticketgw"
 ACTORS: tuple[tuple[str, str, Sender], ...] = (
     # (actor name, queue, what delivers a claimed row); one queue per channel so a slow
@@ -106,6 +111,50 @@ def _declare_actor(broker: dramatiq.Broker, name: str, queue: str, sender: Sende
         # A batch starts no send after `send_timeout`; the last one may take a few more.
         time_limit=int(ctx.options.send_timeout * 5 * 1000),
     )(run)
+
+
+class SweepLoop:
+    """Runs :func:`sweep_stuck` every ``sweep_every`` seconds in a daemon thread.
+
+    With Redis, a ``SET NX PX`` lease lets only one of several worker processes sweep in
+    each period; the in-process broker has one process, so it always sweeps.
+    """
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-sweep", daemon=True)
+        self._token = uuid.uuid4().hex
+
+    def start(self) -> SweepLoop:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _leased(self, period: float) -> bool:
+        if not isinstance(self.broker, RedisBroker):
+            return True
+        key = f"{self.broker.namespace}:sweep-lease"
+        return bool(self.broker.client.set(key, self._token, nx=True, px=int(period * 1000)))
+
+    def _run(self) -> None:
+        ctx = delivery_context(self.broker)
+        period = ctx.options.sweep_every
+        while not self._stop.is_set():
+            try:
+                if self._leased(period):
+                    sweep_stuck(
+                        ctx.runtime.sessions,
+                        to_broker(self.broker),
+                        lease=ctx.options.lease,
+                        max_attempts=ctx.settings.max_attempts,
+                    )
+            except Exception:  # keep sweeping: the next period may find the database back
+                log.exception("outbox sweep failed")
+            self._stop.wait(period)
 
 
 @dataclass(slots=True)

@@ -1,15 +1,15 @@
 """Deliver a batch of outbox rows: one claim, one provider connection, grouped recording.
 
-A Dramatiq message carries the ids of up to ``workers.relay.ROWS_PER_MESSAGE`` rows of one channel
-(a retry carries one). The worker
+A Dramatiq message carries the ids of up to ``gateway.outbox.relay.ROWS_PER_MESSAGE`` rows
+of one channel (a retry carries one). The worker
 
 1. claims the batch with one UPDATE and commits it before any provider talk
-   (``workers.claim.claim_batch``); rows another worker took are not returned, so they are
+   (``gateway.outbox.claim.claim_batch``); rows another worker took are not returned, so they are
    not ours to send;
 2. sends the claimed rows in id order over the thread's reused connection, one provider
    transaction per row (each mail has its own envelope), deciding each row's
-   :class:`~workers.claim.Outcome` as it goes;
-3. hands each outcome to the process's :class:`~workers.recorder.OutcomeRecorder` at once,
+   :class:`~gateway.outbox.outcomes.Outcome` as it goes;
+3. hands each outcome to the process's :class:`~gateway.outbox.recorder.OutcomeRecorder` at once,
    waits for the batch's outcomes to be committed, and enqueues the rows that went back to
    ``pending`` for their next attempt.
 
@@ -33,11 +33,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gateway.outbox import outcomes
+from gateway.outbox.claim import claim_batch
+from gateway.outbox.outcomes import Outcome
+from gateway.outbox.relay import row_version
 from schema import db
 from schema.models import OutboxItem
 from schema.models.base import utcnow
-from workers import claim
-from workers.relay import enqueue_once, row_version
+from workers.enqueue import enqueue_once
 from workers.transports.base import (
     AddressRefused,
     PermanentFailure,
@@ -60,42 +63,42 @@ def deliver_batch(
 ) -> Counter[str]:
     """Claim, send and record ``row_ids``; returns how many rows ended in each status."""
     with db.transaction(ctx.runtime.sessions) as session:
-        rows = claim.claim_batch(session, row_ids)
+        rows = claim_batch(session, row_ids)
     if not rows:
         return Counter()  # sent, taken by another worker, or not yet due
-    outcomes = ctx.recorder().batch()
+    recording = ctx.recorder().batch()
     started, stop, stop_due = time.monotonic(), "", utcnow()
     for row in rows:
         if not stop and time.monotonic() - started > ctx.options.send_timeout / 2:
             stop, stop_due = BUDGET_SPENT, utcnow()
         if stop:
-            outcomes.add(claim.released(row, stop, stop_due))
+            recording.add(outcomes.released(row, stop, stop_due))
             continue
         outcome, unreachable = _send(ctx, row, sender)
-        outcomes.add(outcome)
+        recording.add(outcome)
         if unreachable:
             # The rest wait as long as this row does (or are tried at once if it is dead).
             stop = f"not tried: {outcome.last_error}"
             stop_due = outcome.retry_due or utcnow()
-    recorded = outcomes.wait(timeout=ctx.options.send_timeout + 30)
+    recorded = recording.wait(timeout=ctx.options.send_timeout + 30)
     _enqueue_retries(broker, recorded)
     return Counter(o.status for o in recorded)
 
 
-def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[claim.Outcome, bool]:
+def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[Outcome, bool]:
     """Send one claimed row: its outcome, and whether the provider was unreachable."""
     try:
-        return claim.sent(row, sender(ctx, row), utcnow()), False
+        return outcomes.sent(row, sender(ctx, row), utcnow()), False
     except PermanentFailure as exc:
         log.warning("outbox %d failed: %s", row.id, exc)
         bounced = exc.address if isinstance(exc, AddressRefused) else None
-        return claim.failed(row, str(exc), bounced), False
+        return outcomes.failed(row, str(exc), bounced), False
     except Exception as exc:
         # Temporary failures, and surprises: both get the backoff road, ending in `dead`.
         if not isinstance(exc, TemporaryFailure):
             log.exception("outbox %d: unexpected error", row.id)
         reason = str(exc) if isinstance(exc, TemporaryFailure) else f"internal error: {exc!r}"
-        outcome = claim.try_later(
+        outcome = outcomes.try_later(
             row,
             reason,
             max_attempts=ctx.settings.max_attempts,
@@ -107,7 +110,7 @@ def _send(ctx: DeliveryContext, row: OutboxItem, sender: Sender) -> tuple[claim.
         return outcome, isinstance(exc, Unreachable)
 
 
-def _enqueue_retries(broker: dramatiq.Broker, recorded: Sequence[claim.Outcome]) -> None:
+def _enqueue_retries(broker: dramatiq.Broker, recorded: Sequence[Outcome]) -> None:
     """Rows back to ``pending`` go to the broker again, delayed until they are due."""
     by_due: dict[datetime, list[tuple[int, str, str]]] = defaultdict(list)
     for o in recorded:

@@ -19,12 +19,13 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from gateway.outbox.relay import ROWS_PER_MESSAGE
 from gateway.runtime import Runtime
 from schema.models import OutboxItem
 from workers.broker import ACTORS, setup_broker
 from workers.deliver import deliver_batch
+from workers.enqueue import ACTOR_FOR_CHANNEL
 from workers.middleware import DeliveryContext, delivery_context
-from workers.relay import ACTOR_FOR_CHANNEL, ROWS_PER_MESSAGE
 from workers.transports.base import NotConfigured
 
 SENDERS = {name: sender for name, _queue, sender in ACTORS}

@@ -3,7 +3,7 @@
 One :class:`DeliveryContext` is attached to each broker by ``setup_broker``. It opens the
 database runtime once per worker process (at ``process_boot``, or on first use when the
 broker runs inside another process), keeps one transport object per channel whose SMTP
-connections live one per worker thread, and one outcome recorder (``workers.recorder``), and
+connections live one per worker thread, and one outcome recorder (``gateway.outbox.recorder``), and
 tags log records with the message being processed, so no actor repeats any of this.
 """
 
@@ -21,8 +21,8 @@ from dramatiq.worker import Worker, WorkerThread
 
 from gateway.backoff import Backoff
 from gateway.config import Settings
+from gateway.outbox.recorder import OutcomeRecorder
 from gateway.runtime import Runtime, open_runtime
-from workers.recorder import OutcomeRecorder
 from workers.transports.base import NotConfigured, OutgoingSms, Transport
 from workers.transports.smtp import Reuse, SmtpTransport
 from workers.transports.twilio import TwilioTransport
@@ -63,7 +63,7 @@ class DeliveryContext(Middleware):
         self._smtp: Transport[EmailMessage] | None = None
         self._sms: Transport[OutgoingSms] | None = None
         self._recorder: OutcomeRecorder | None = None
-        # Enqueue marks for brokers without Redis (see workers.relay.enqueue_once).
+        # Enqueue marks for brokers without Redis (see workers.enqueue.enqueue_once).
         self.enqueued: dict[str, float] = {}
 
     @property
@@ -74,7 +74,7 @@ class DeliveryContext(Middleware):
             return self._runtime
 
     def recorder(self) -> OutcomeRecorder:
-        """This process's outcome recorder (``workers.recorder``), started on first use."""
+        """This process's outcome recorder (``gateway.outbox.recorder``), started on first use."""
         runtime = self.runtime
         with self._lock:
             if self._recorder is None:

@@ -16,7 +16,7 @@ import re
 from gateway.classify.verdict import Context, Verdict
 from gateway.classify.view import MailView, strip_angles
 
-# The form of the Message-IDs we write (gateway.outbox.new_message_id): a ticket reference
+# The form of the Message-IDs we write (gateway.outbox.rows.new_message_id): a ticket reference
 # and 16 hex digits. The domain alone is not enough: in an internal helpdesk the
 # customers' own mail servers use the very domain of the support address.
 _OURS = re.compile(r"^T-\d+\.[0-9a-f]{16}@", re.IGNORECASE)

@@ -10,14 +10,15 @@ from dramatiq import Message
 
 from gateway.backoff import Backoff
 from gateway.config import load_settings
+from gateway.outbox import claim
+from gateway.outbox.relay import ROWS_PER_MESSAGE, batch_size, relay_pending
 from gateway.runtime import Runtime
 from schema.models.base import utcnow
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
-from workers import claim
 from workers.broker import setup_broker
-from workers.relay import ROWS_PER_MESSAGE, batch_size, relay_pending
+from workers.enqueue import to_broker
 
 Sink = tuple[Recorder, Controller]
 # Retries an hour away: the test sees the row back in `pending`, not its next attempt.
@@ -111,8 +112,8 @@ def test_the_relay_spreads_rows_over_batches_of_at_most_fifty(
     settings = replace(load_settings(worker_env), redis_url=None)  # a broker nobody drains
     broker = setup_broker(settings, options=FAST, runtime=runtime)
     ids = add_rows(1200)
-    assert relay_pending(runtime.sessions, broker) == 1200
-    assert relay_pending(runtime.sessions, broker) == 0  # enqueued once per row version
+    assert relay_pending(runtime.sessions, to_broker(broker)) == 1200
+    assert relay_pending(runtime.sessions, to_broker(broker)) == 0  # enqueued once per row version
     batches = [m.args[0] for m in _messages(broker)]
     assert sorted(i for batch in batches for i in batch) == ids
     assert max(len(batch) for batch in batches) == ROWS_PER_MESSAGE

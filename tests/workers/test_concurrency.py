@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from tests.conftest import BACKEND
 from tests.waiting import wait_until
 from tests.workers.conftest import AddRows, Workers, statuses
 from tests.workers.sink import Recorder
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 Sink = tuple[Recorder, Controller]
@@ -31,7 +32,7 @@ def test_two_workers_racing_over_200_rows_send_each_once(
     one, two = workers(threads=4), workers(threads=4)
     for broker in (one, two):
         # Both relays enqueue every row: 400 messages for 200 rows, on two brokers.
-        relay_pending(runtime.sessions, broker)
+        relay_pending(runtime.sessions, to_broker(broker))
     wait_until(lambda: statuses(runtime) == {"sent": 200}, 60, "200 rows sent")
     counts = recorder.message_ids()
     assert len(counts) == 200

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiosmtpd.controller import Controller
 
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from tests.waiting import wait_until
 from tests.workers.conftest import AddRows, Workers, row
 from tests.workers.sink import Recorder
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 
 
 def test_pending_rows_are_delivered_with_headers_and_alternatives(
@@ -19,13 +20,13 @@ def test_pending_rows_are_delivered_with_headers_and_alternatives(
     broker = workers()
     # The workers' first sweep may have enqueued them already: then this relay adds nothing
     # (counts are tested in test_batches.py, on a broker without workers).
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     wait_until(lambda: len(recorder.messages) == 3, what="3 mails at the sink")
     wait_until(lambda: all(row(runtime, i).status == "sent" for i in ids), what="rows sent")
     # Each row went out once, and nothing is left to relay.
     sent_ids = sorted(m["Message-ID"] for m in recorder.messages)
     assert sent_ids == sorted(f"<{row(runtime, i).email_message_id}>" for i in ids)
-    assert relay_pending(runtime.sessions, broker) == 0
+    assert relay_pending(runtime.sessions, to_broker(broker)) == 0
 
     first = row(runtime, ids[0])
     mail = next(m for m in recorder.messages if m["Message-ID"] == f"<{first.email_message_id}>")

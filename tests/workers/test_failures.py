@@ -6,12 +6,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.backoff import Backoff
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, Workers, row
 from tests.workers.sink import Recorder
+from workers.enqueue import to_broker
 from workers.middleware import DeliveryOptions
-from workers.relay import relay_pending
 
 Sink = tuple[Recorder, Controller]
 
@@ -26,13 +27,13 @@ def test_a_sent_row_is_never_sent_again(
     recorder, _ = sink
     [first] = add_rows(1)
     broker = workers(threads=1)
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     _status_becomes(runtime, first, "sent")
     send = broker.get_actor("send_email")
     for _ in range(3):  # the broker redelivers, or a stale relay enqueues it again
         send.send(first)
     [sentinel] = add_rows(1)
-    relay_pending(runtime.sessions, broker)  # one worker thread: runs after the copies
+    relay_pending(runtime.sessions, to_broker(broker))  # one worker thread: runs after the copies
     _status_becomes(runtime, sentinel, "sent")
     assert len(recorder.messages) == 2
     assert row(runtime, first).attempts == 1
@@ -44,7 +45,7 @@ def test_a_refusing_relay_fails_the_row_at_once(
     recorder, _ = sink
     recorder.reply = "550 5.1.1 no such mailbox"
     [row_id] = add_rows(1)
-    relay_pending(runtime.sessions, workers())
+    relay_pending(runtime.sessions, to_broker(workers()))
     _status_becomes(runtime, row_id, "failed")
     failed = row(runtime, row_id)
     assert failed.attempts == 1
@@ -58,7 +59,7 @@ def test_a_deferring_relay_retries_with_backoff_then_dead(
     recorder, _ = sink
     recorder.reply = "451 4.3.0 try again later"
     [row_id] = add_rows(1)
-    relay_pending(runtime.sessions, workers(TICKETGW_MAX_ATTEMPTS="3"))
+    relay_pending(runtime.sessions, to_broker(workers(TICKETGW_MAX_ATTEMPTS="3")))
     _status_becomes(runtime, row_id, "dead")
     dead = row(runtime, row_id)
     assert dead.attempts == 3
@@ -73,7 +74,7 @@ def test_a_relay_that_times_out_is_retried_then_dead(
     sink[0].hang = True
     [row_id] = add_rows(1)
     options = DeliveryOptions(backoff=FAST.backoff, sweep_every=0.2, send_timeout=0.3)
-    relay_pending(runtime.sessions, workers(options=options, TICKETGW_MAX_ATTEMPTS="2"))
+    relay_pending(runtime.sessions, to_broker(workers(options=options, TICKETGW_MAX_ATTEMPTS="2")))
     _status_becomes(runtime, row_id, "dead")
     assert "timed out" in (row(runtime, row_id).last_error or "")
 
@@ -104,7 +105,7 @@ def test_rows_that_cannot_be_sent_fail_visibly(
     reason: str,
 ) -> None:
     [row_id] = add_rows(1, **fields)
-    relay_pending(runtime.sessions, workers(**settings))
+    relay_pending(runtime.sessions, to_broker(workers(**settings)))
     _status_becomes(runtime, row_id, "failed")
     assert reason in (row(runtime, row_id).last_error or "")
 
@@ -113,6 +114,6 @@ def test_the_in_process_broker_delivers_too(
     runtime: Runtime, add_rows: AddRows, workers: Workers, sink: Sink
 ) -> None:
     ids = add_rows(5)
-    relay_pending(runtime.sessions, workers(redis=False))
+    relay_pending(runtime.sessions, to_broker(workers(redis=False)))
     wait_until(lambda: all(row(runtime, i).status == "sent" for i in ids), what="5 rows sent")
     assert len(sink[0].messages) == 5

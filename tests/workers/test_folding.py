@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from schema.models import OutboxItem
 from tests.waiting import wait_until
 from tests.workers.conftest import AddRows, Workers, statuses
 from tests.workers.sink import Recorder
+from workers.enqueue import to_broker
 from workers.folding import LINE, FoldedText
-from workers.relay import relay_pending
 from workers.render import render_email
 
 # Real subjects mix scripts with ASCII words, numbers and punctuation; the stdlib's folding
@@ -51,7 +52,7 @@ def test_subjects_in_many_scripts_arrive_unchanged_at_the_relay(
             )
             key = context["headers"]["Message-ID"]
             expected[key] = render_email("ack", context["vars"]).subject
-    relay_pending(runtime.sessions, workers())
+    relay_pending(runtime.sessions, to_broker(workers()))
     wait_until(lambda: statuses(runtime) == {"sent": len(ids)}, what="every row sent")
     arrived = {str(m["Message-ID"]): str(m["Subject"]) for m in recorder.messages}
     wrong = {k: (expected[k], arrived[k]) for k in expected if arrived[k] != expected[k]}

@@ -13,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from schema.models import ContactIdentity, OutboxItem
 from tests.conftest import Ingest
@@ -20,7 +21,7 @@ from tests.inbound.mails import new_request
 from tests.waiting import wait_until
 from tests.workers.conftest import FAST, AddRows, Workers, row, statuses
 from tests.workers.sink import Recorder
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 from workers.transports.smtp import Reuse
 
 Sink = tuple[Recorder, Controller]
@@ -48,7 +49,7 @@ def test_a_utf8_recipient_is_answered_with_smtputf8(
     recorder, _ = sink
     ack = _from_jose(runtime, ingest)
     others = add_rows(2)
-    relay_pending(runtime.sessions, workers(threads=1))
+    relay_pending(runtime.sessions, to_broker(workers(threads=1)))
     _all_done(runtime, 3)
     assert {row(runtime, i).status for i in (ack, *others)} == {"sent"}
     sent = zip(recorder.envelopes, recorder.mail_options, recorder.messages, strict=True)
@@ -65,7 +66,7 @@ def test_without_smtputf8_only_the_utf8_row_fails_and_says_why(
     recorder.smtputf8 = False
     ack = _from_jose(runtime, ingest)
     others = add_rows(4)  # after the UTF-8 row, on the same connection
-    relay_pending(runtime.sessions, workers(threads=1))
+    relay_pending(runtime.sessions, to_broker(workers(threads=1)))
     _all_done(runtime, 5)
     assert [row(runtime, i).status for i in others] == ["sent"] * 4
     failed = row(runtime, ack)
@@ -82,12 +83,12 @@ def test_a_broken_session_is_tried_again_on_a_fresh_connection(
     recorder, _ = sink
     broker = workers(threads=1)
     [first] = add_rows(1)
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     wait_until(lambda: row(runtime, first).status == "sent", what="first row sent")
     # Postfix's answer to a MAIL inside a transaction left open by an earlier failure.
     recorder.mail_replies = ["503 5.5.1 Error: nested MAIL command"]
     [second] = add_rows(1)
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     wait_until(lambda: row(runtime, second).status == "sent", what="second row sent")
     assert row(runtime, second).attempts == 1
     assert recorder.sessions == 2
@@ -102,7 +103,7 @@ def test_a_broken_session_on_a_fresh_connection_is_a_temporary_failure(
         "503 5.5.1 Error: nested MAIL command",
     ]
     [row_id] = add_rows(1)
-    relay_pending(runtime.sessions, workers(threads=1))
+    relay_pending(runtime.sessions, to_broker(workers(threads=1)))
     wait_until(lambda: row(runtime, row_id).status == "sent", what="row sent at last")
     assert row(runtime, row_id).attempts == 3  # two deferrals, never a permanent failure
 
@@ -123,12 +124,12 @@ def test_after_a_relay_reload_old_connections_do_not_fail_the_burst(
     recorder.refuse_rcpt = {"@customer.example": refusal}
     broker = workers(threads=2)
     early = add_rows(2, recipient="ann@support.test")
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     wait_until(lambda: statuses(runtime) == {"sent": 2}, what="connections in use")
     opened = recorder.sessions
     recorder.reload(refuse_rcpt={})  # fixed; `postfix reload`
     burst = add_rows(20, recipient="bob@customer.example")
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     _all_done(runtime, 22)
     assert [row(runtime, i).status for i in early + burst] == ["sent"] * 22
     # Each connection from before the reload refused once, and was replaced.
@@ -151,7 +152,7 @@ def test_connections_are_recycled_after_a_number_of_mails_or_a_time(
 ) -> None:
     broker = workers(threads=1, options=replace(FAST, relay_reuse=reuse))
     add_rows(rows)
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     _all_done(runtime, rows)
     assert sink[0].sessions == connections
 
@@ -166,7 +167,7 @@ def test_a_permanent_refusal_at_rcpt_marks_the_address_bouncing(
     }
     ingest(new_request(sender="gone@example.org"))
     ingest(new_request(sender="carol@relay.example"))
-    relay_pending(runtime.sessions, workers(threads=1))
+    relay_pending(runtime.sessions, to_broker(workers(threads=1)))
     _all_done(runtime, 2)
     with runtime.sessions() as session:
         gone, carol = (

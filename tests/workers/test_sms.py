@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from gateway import agents, tickets
 from gateway.contacts import contact_for_phone
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from gateway.sms.segments import measure
 from gateway.template_vars import sample_vars
@@ -21,7 +22,7 @@ from tests.cli.conftest import make_ticket
 from tests.waiting import wait_until
 from tests.workers.conftest import Ticketgw, Workers, row
 from tests.workers.sink import Recorder
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 from workers.transports.base import OutgoingSms
 from workers.transports.twilio import TwilioTransport
 from workers.transports.twilio_standin import TwilioStandIn
@@ -63,7 +64,7 @@ def test_an_sms_row_is_sent_and_its_sid_recorded(
     row_id = _sms_row(runtime)
     env = twilio.settings_env("+15005550006")
     broker = workers(**env, TICKETGW_PUBLIC_URL="https://help.example.com/")
-    relay_pending(runtime.sessions, broker)
+    relay_pending(runtime.sessions, to_broker(broker))
     sent = _status(runtime, row_id, "sent")
 
     [message] = twilio.messages
@@ -90,7 +91,7 @@ def test_the_row_sender_goes_first_and_a_service_sid_is_sent_as_such(
 ) -> None:
     by_service = _sms_row(runtime, sender=SERVICE)
     by_number = _sms_row(runtime, sender="+15005550001")
-    relay_pending(runtime.sessions, workers(**twilio.settings_env("+15005550006")))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env("+15005550006"))))
     _status(runtime, by_service, "sent")
     _status(runtime, by_number, "sent")
 
@@ -110,7 +111,7 @@ def test_twilio_busy_is_retried_until_sent(
 ) -> None:
     twilio.fail_next(status=status, times=2)
     row_id = _sms_row(runtime)
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     sent = _status(runtime, row_id, "sent")
     assert sent.attempts == 3
     assert twilio.requests == 3
@@ -123,7 +124,7 @@ def test_an_invalid_number_fails_at_once(
 ) -> None:
     row_id = _sms_row(runtime, to="+15005550001")
     twilio.refuse("+15005550001", 21211)
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     failed = _status(runtime, row_id, "failed")
     assert failed.attempts == 1
     assert twilio.requests == 1
@@ -139,7 +140,7 @@ def test_an_unsubscribed_recipient_fails_and_is_recorded_as_opted_out(
         contact_for_phone(session, NUMBER)
     row_id = _sms_row(runtime)
     twilio.refuse(NUMBER, 21610)
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     failed = _status(runtime, row_id, "failed")
     assert failed.attempts == 1
     assert "(error 21610): Attempt to send to unsubscribed recipient" in (failed.last_error or "")
@@ -173,7 +174,7 @@ def test_non_gsm_text_is_counted_in_ucs2_segments(
     segments: int,
 ) -> None:
     row_id = _sms_row(runtime, vars=_with_text(text))
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     _status(runtime, row_id, "sent")
     [message] = twilio.messages
     assert message.body == text + SIGNATURE
@@ -191,7 +192,7 @@ def test_curly_quotes_from_a_mail_client_do_not_make_an_sms_ucs2(
 ) -> None:
     typed = "It\u2019s on its way \u2013 \u201cexpress\u201d\u2026 " * 3
     row_id = _sms_row(runtime, vars=_with_text(typed.strip()))
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     _status(runtime, row_id, "sent")
     [message] = twilio.messages
     assert message.body.startswith("It's on its way - \"express\"... It's")
@@ -234,7 +235,7 @@ def test_a_long_reply_is_cut_to_fit_and_the_rest_follows_by_email(
     sink: tuple[Recorder, Controller],
 ) -> None:
     reference = _agent_replies(runtime, LONG_REPLY, email="carol@example.org")
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     [sms] = twilio.wait_for(2)[1:]  # the acknowledgement came first
 
     assert measure(sms.body).segments <= 4 < measure(LONG_REPLY).segments
@@ -264,7 +265,7 @@ def test_a_long_reply_to_a_customer_without_email_says_so(
     sink: tuple[Recorder, Controller],
 ) -> None:
     _agent_replies(runtime, LONG_REPLY, email=None)
-    relay_pending(runtime.sessions, workers(**twilio.settings_env()))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
     [sms] = twilio.wait_for(2)[1:]
     assert "... (shortened for SMS)" in sms.body
     assert measure(sms.body).segments <= 4
@@ -279,7 +280,7 @@ def test_a_long_reply_to_a_customer_without_email_says_so(
 def test_the_cap_is_a_setting(runtime: Runtime, workers: Workers, twilio: TwilioStandIn) -> None:
     row_id = _sms_row(runtime, vars=_with_text(LONG_REPLY))
     env = {**twilio.settings_env(), "TICKETGW_SMS_MAX_SEGMENTS": "2"}
-    relay_pending(runtime.sessions, workers(**env))
+    relay_pending(runtime.sessions, to_broker(workers(**env)))
     _status(runtime, row_id, "sent")
     [message] = twilio.messages
     assert message.num_segments == 2

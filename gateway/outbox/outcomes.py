@@ -1,14 +1,11 @@
-"""Outbox row transitions, each a guarded UPDATE so concurrent workers cannot collide.
+"""What became of each claimed row, and writing it: sent, failed, retried or dead.
 
-``pending`` -> ``sending`` is the claim: one atomic UPDATE for a whole batch whose WHERE
-clause only matches due, pending rows, so of any number of workers holding messages for a
-row exactly one gets it back (the same on SQLite and PostgreSQL); rows another worker took
-are simply not returned. The claim is committed before anyone talks to a provider.
-
-What became of each claimed row is an :class:`Outcome`: the values its columns take, decided
-in memory while the batch is sent and written later, many at once, by
-:func:`record_outcomes`. Every write requires ``sending`` and the attempt count of our own
-claim, so a row that is ``sent`` can never be claimed (and so never sent) again, and a late
+An :class:`Outcome` holds the values a claimed row's columns take, decided in memory while
+the batch is sent and written later, many at once, by :func:`record_outcomes`. The
+constructors are the policy: a permanent failure parks the row ``failed`` for ``outbox
+retry``; a temporary one puts it back to ``pending`` after a backoff until the attempts run
+out, then ``dead``. Every write requires ``sending`` and the attempt count of our own claim,
+so a row that is ``sent`` can never be claimed (and so never sent) again, and a late
 outcome never overwrites a newer claim of the same row.
 """
 
@@ -27,32 +24,6 @@ from schema.models import OutboxItem
 from schema.models.base import utcnow
 
 ERROR_LIMIT = 2000  # last_error is for people: keep it readable, not a traceback dump
-
-
-def claim_batch(
-    session: Session, row_ids: Sequence[int], now: datetime | None = None
-) -> list[OutboxItem]:
-    """Move the due ``pending`` rows among ``row_ids`` to ``sending``; returns them by id.
-
-    Each returned row has its attempt counted. The caller must commit before delivering,
-    so that a crash mid-send leaves visible ``sending`` rows for the sweep rather than
-    silently repeatable ``pending`` ones.
-    """
-    if not row_ids:
-        return []
-    now = now or utcnow()
-    stmt = (
-        update(OutboxItem)
-        .where(
-            OutboxItem.id.in_(row_ids),
-            OutboxItem.status == "pending",
-            (OutboxItem.next_attempt_at.is_(None)) | (OutboxItem.next_attempt_at <= now),
-        )
-        .values(status="sending", attempts=OutboxItem.attempts + 1, updated_at=now)
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(session.scalars(stmt), key=lambda row: row.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from collections.abc import Callable
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.outbox.outcomes import Outcome, record_outcomes
 from schema import db
-from workers.claim import Outcome, record_outcomes
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 500  # outcomes per transaction; bounds one statement's size

@@ -1,6 +1,6 @@
 """Outbox queries and the admin's way back for parked rows (``ticketgw outbox``).
 
-``failed`` and ``dead`` rows stay until someone looks at them; :func:`retry` puts one back to
+``failed`` and ``dead`` rows stay until someone looks at them; :func:`retry_row` puts one back to
 ``pending`` with a fresh attempt budget, :func:`retry_matching` puts back every row of a
 :class:`RetrySelection` (an operator who fixed the relay resends hundreds at once), and the
 relay, ``workers.deliver_now`` or the next sweep delivers them.
