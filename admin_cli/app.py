@@ -7,9 +7,7 @@ the Dramatiq workers) and their order of starting and stopping. It lives outside
 It runs in the foreground (``serve``, processing in a child process) or in a background
 thread (``demo`` and the tests, processing in threads).
 
-A new listener is one more entry of :func:`listeners`. The IMAP mailboxes' pollers
-(``gateway.imap.listener``) are threads of their own, started after processing and stopped
-before it; they do not speak the listener protocol yet.
+A new listener is one more entry of :func:`listeners`.
 """
 
 from __future__ import annotations
@@ -35,9 +33,12 @@ from workers.middleware import DeliveryOptions
 log = logging.getLogger(__name__)
 
 
-def listeners(runtime: Runtime) -> list[Listener]:
-    """Every listener ``serve`` runs, in starting order: SMTP, then Twilio's webhooks."""
-    return [SmtpListener(runtime), HttpListener(runtime)]
+def listeners(runtime: Runtime, *, smtp_and_http: bool = True, imap: bool = True) -> list[Listener]:
+    """Every listener ``serve`` runs, in starting order: SMTP, Twilio's webhooks, IMAP."""
+    chosen: list[Listener] = [SmtpListener(runtime), HttpListener(runtime)] if smtp_and_http else []
+    if imap:
+        chosen.append(ImapListener(runtime))
+    return chosen
 
 
 class Gateway:
@@ -69,9 +70,7 @@ class Gateway:
             if processing == "thread"
             else ProcessingProcess(runtime.settings, sweep_seconds=sweep_seconds)
         )
-        self.listeners = listeners(runtime) if smtp_and_http else []
-        # Mailboxes read over IMAP, each by a poller thread; it stores into the same inbox.
-        self.imap = ImapListener(runtime, self.processing.submit) if imap else None
+        self.listeners = listeners(runtime, smtp_and_http=smtp_and_http, imap=imap)
 
     @property
     def processor(self) -> InboxProcessor:
@@ -91,6 +90,12 @@ class Gateway:
         http = next((x for x in self.listeners if isinstance(x, HttpListener)), None)
         return http.address if http is not None else None
 
+    @property
+    def imap_mailboxes(self) -> list[str] | None:
+        """The mailboxes being read over IMAP; ``None`` when IMAP is off."""
+        imap = next((x for x in self.listeners if isinstance(x, ImapListener)), None)
+        return imap.mailboxes if imap is not None else None
+
     async def start(self) -> None:
         """Every listener, then processing; a listener that cannot start stops the others.
 
@@ -107,12 +112,8 @@ class Gateway:
                 await listener.stop()
             raise
         self.processing.start()
-        if self.imap is not None:
-            self.imap.start()
 
     async def stop(self) -> None:
-        if self.imap is not None:
-            await asyncio.to_thread(self.imap.stop)
         # Listeners first: whatever they accepted is committed before processing stops,
         # and is pending for the next start if processing does not get to it.
         for listener in reversed(self.listeners):

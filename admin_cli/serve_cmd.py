@@ -11,7 +11,7 @@ from gateway.logs import setup_logging
 
 
 def _mailboxes(gateway: Gateway) -> str:
-    names = gateway.imap.mailboxes if gateway.imap is not None else []
+    names = gateway.imap_mailboxes or []
     return f"IMAP: {', '.join(names)}" if names else "no IMAP mailboxes"
 
 

@@ -1,46 +1,53 @@
 """The IMAP listener: one poller thread per configured mailbox, kept in step with the table.
 
-It reads the ``mailboxes`` table on start and every ``refresh_seconds``: a mailbox added
-or enabled gets a poller, one removed or disabled loses it, one changed (``updated_at``)
-gets a fresh one with the new settings. Each stored item id goes to ``on_stored`` (the
-inbox processor); whatever that hand-over misses, the processor's sweep finds as pending.
+A :class:`~gateway.inbound.listener.Listener` like the SMTP and HTTP ones. It reads the
+``mailboxes`` table on start and every ``refresh_seconds``: a mailbox added or enabled gets
+a poller, one removed or disabled loses it, one changed (``updated_at``) gets a fresh one
+with the new settings. Each stored item id goes to the ``handover`` (the inbox processor);
+whatever that hand-over misses, the processor's sweep finds as pending. The pollers are
+threads (imapclient blocks), so start and stop run in a thread off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.imap.mailboxes import MailboxConfig, configs
 from gateway.imap.poller import MailboxPoller
+from gateway.inbound.listener import Handover
 from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
 class ImapListener:
-    def __init__(
-        self,
-        runtime: Runtime,
-        on_stored: Callable[[int], None],
-        *,
-        refresh_seconds: float = 10.0,
-    ) -> None:
+    """Reads every enabled mailbox of the table; see the module docstring."""
+
+    name = "imap"
+
+    def __init__(self, runtime: Runtime, *, refresh_seconds: float = 10.0) -> None:
         self.runtime = runtime
-        self.on_stored = on_stored
         self.refresh_seconds = refresh_seconds
+        self._handover: Handover = lambda _item_id: None
         self._pollers: dict[int, tuple[MailboxConfig, MailboxPoller]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="imap-listener", daemon=True)
 
-    def start(self) -> None:
-        self.refresh()
+    async def start(self, handover: Handover) -> None:
+        """Start a poller per mailbox; a mailbox that cannot connect retries on its own."""
+        self._handover = handover
+        await asyncio.to_thread(self.refresh)
         self._thread.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop every poller; each finishes the batch it is storing first."""
+        await asyncio.to_thread(self._stop_pollers)
+
+    def _stop_pollers(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -71,6 +78,6 @@ class ImapListener:
                 del self._pollers[mailbox_id]
         for mailbox_id, config in wanted.items():
             if mailbox_id not in self._pollers and not self._stop.is_set():
-                poller = MailboxPoller(config, self.runtime, self.on_stored)
+                poller = MailboxPoller(config, self.runtime, self._handover)
                 poller.start()
                 self._pollers[mailbox_id] = (config, poller)

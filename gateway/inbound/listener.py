@@ -1,7 +1,7 @@
 """The one protocol every listener speaks: start, stop, hand over a durable inbox id.
 
-A listener takes items from outside (SMTP now; Twilio's webhooks over HTTP and an IMAP
-poller are the next ones), commits each to the inbox (``gateway.inbound.inbox.accept``)
+A listener takes items from outside (SMTP, Twilio's webhooks over HTTP, the IMAP
+mailboxes' pollers), commits each to the inbox (``gateway.inbound.inbox.accept``)
 and only then tells the sender "accepted" and calls ``handover`` with the new item's id.
 What it hands over is a hint, never the only copy: the processor's sweep finds every
 ``pending`` item in the database, so a hand-over lost in a crash loses nothing.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -116,11 +117,11 @@ def listen(account: Account) -> Iterator[Listen]:
     started: list[ImapListener] = []
 
     def start() -> ImapListener:
-        listener = ImapListener(account.runtime, account.stored.append, refresh_seconds=0.2)
-        listener.start()
+        listener = ImapListener(account.runtime, refresh_seconds=0.2)
+        asyncio.run(listener.start(account.stored.append))
         started.append(listener)
         return listener
 
     yield start
     for listener in started:
-        listener.stop()
+        asyncio.run(listener.stop())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def test_backfill_reads_a_folder_again_through_dedupe(
     account.add_mailbox()
     listener = listen()
     wait_until(lambda: len(account.uids("Processed")) == 2, what="both moved")
-    listener.stop()
+    asyncio.run(listener.stop())
     # A mail client's rule moved one mail straight to Processed: the poller never saw it.
     account.append(mail(3), folder="Processed")
     since = date.today().isoformat()

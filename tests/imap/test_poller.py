@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from schema.models import InboxItem, MailboxUid
@@ -95,7 +97,7 @@ def test_a_move_that_fails_after_the_commit_is_finished_later_without_a_double(
         box = account.wait_for_state("error")
         assert "stored, but could not move mails to Processed" in (box.last_error or "")
         assert account.inbox_count() == 1
-        listener.stop()  # as good as a crash here: committed, not moved
+        asyncio.run(listener.stop())  # as good as a crash here: committed, not moved
         assert account.uids("INBOX") == [1]
     finally:
         for sub in ("cur", "new", "tmp"):
@@ -118,7 +120,7 @@ def test_a_new_uidvalidity_rereads_the_folder_and_misses_nothing(
     wait_until(lambda: account.inbox_count() == 3, what="first three stored")
     before = account.mailbox()
     assert before.last_uid == 3
-    listener.stop()
+    asyncio.run(listener.stop())
     client = account.dovecot.client(account.user)
     client.delete_folder("Support")
     client.create_folder("Support")
