@@ -54,7 +54,7 @@ from schema.models import Agent, AuditEvent, InboxItem, Message, SlaPolicy, Tick
 from schema.models.base import utcnow
 from schema.models.tickets import STATUSES, format_reference
 
-BATCH_SIZE = 500
+TICKETS_PER_QUERY = 500
 _S = TypeVar("_S", bound=Select[Any])
 
 
@@ -140,7 +140,7 @@ def ticket_record(session: Session, ticket: Ticket) -> dict[str, Any]:
 
 
 def iter_ticket_records(
-    session: Session, since: datetime | None = None, *, batch_size: int = BATCH_SIZE
+    session: Session, since: datetime | None = None, *, batch_size: int = TICKETS_PER_QUERY
 ) -> Iterator[dict[str, Any]]:
     """Every ticket (changed at or after ``since``, if given) as a full record, by id.
 

@@ -91,7 +91,7 @@ def _declare_media_actor(broker: dramatiq.Broker) -> None:
         queue_name=fetch_media.QUEUE,
         max_retries=3,
         min_backoff=1000,
-        time_limit=int(fetch_media.TIMEOUT * fetch_media.BATCH * 4 * 1000),
+        time_limit=int(fetch_media.TIMEOUT * fetch_media.MEDIA_PER_CLAIM * 4 * 1000),
     )(run)
 
 

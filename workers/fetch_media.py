@@ -35,7 +35,7 @@ QUEUE = "media"
 # Twilio accepts MMS media up to 5 MB; a little headroom, then it is not an MMS part.
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ATTEMPTS = 5
-BATCH = 10
+MEDIA_PER_CLAIM = 10
 TIMEOUT = 30.0
 # A row left "fetching" this long belonged to a worker that died.
 LEASE = timedelta(minutes=5)
@@ -51,7 +51,7 @@ class Claimed:
     attempts: int
 
 
-def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Claimed]:
+def claim(session: Session, now: datetime, limit: int = MEDIA_PER_CLAIM) -> list[Claimed]:
     """Mark the due rows ``fetching`` (one more attempt each); the caller commits."""
     due = or_(
         (MediaFetch.status == "pending")

@@ -32,8 +32,8 @@ from schema.models import InboxItem, MailboxUid
 
 log = logging.getLogger(__name__)
 
-BATCH_MAILS = 100  # per fetch and per commit
-BATCH_BYTES = 16 * 1024 * 1024  # per fetch: a batch of large mails stays within memory
+MAILS_PER_FETCH = 100  # per fetch and per commit
+MAIL_BYTES_PER_FETCH = 16 * 1024 * 1024  # per fetch: a batch of large mails stays within memory
 SIZE_CHUNK = 1000  # UIDs per RFC822.SIZE request
 
 
@@ -51,7 +51,7 @@ class PassResult:
 
 
 def batches(uids: Sequence[int], sizes: dict[int, int], limit: int) -> Iterator[list[int]]:
-    """``uids`` in order, at most ``BATCH_MAILS`` and about ``BATCH_BYTES`` per batch.
+    """``uids`` in order, at most ``MAILS_PER_FETCH`` and about ``MAIL_BYTES_PER_FETCH`` per batch.
 
     Mails over ``limit`` are not downloaded, so they do not count toward the bytes.
     """
@@ -59,7 +59,7 @@ def batches(uids: Sequence[int], sizes: dict[int, int], limit: int) -> Iterator[
     total = 0
     for uid in uids:
         size = sizes[uid] if sizes[uid] <= limit else 0
-        if batch and (len(batch) >= BATCH_MAILS or total + size > BATCH_BYTES):
+        if batch and (len(batch) >= MAILS_PER_FETCH or total + size > MAIL_BYTES_PER_FETCH):
             yield batch
             batch, total = [], 0
         batch.append(uid)

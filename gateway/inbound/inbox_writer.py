@@ -22,8 +22,9 @@ from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# Items per transaction at most: a burst bigger than this is a few transactions.
-MAX_BATCH = 200
+# Items per commit at most: a burst of webhook requests bigger than this is a few commits.
+# (Not the processor's ITEMS_PER_BATCH: this is about accepting, that about processing.)
+ITEMS_PER_COMMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class InboxWriter:
                 return
             batch = [first]
             stopping = False
-            while len(batch) < MAX_BATCH:
+            while len(batch) < ITEMS_PER_COMMIT:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:

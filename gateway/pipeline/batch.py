@@ -38,16 +38,16 @@ ITEMS_PER_BATCH = 200
 # And at most this much mail per transaction (one bigger mail goes alone): a batch's raw
 # mails, parsed trees and texts are all alive until it commits. Twenty 10 MB mails arriving
 # together made one batch, and the processing child held gigabytes.
-BATCH_BYTES = 16 * 1024 * 1024
+MAIL_BYTES_PER_BATCH = 16 * 1024 * 1024
 
 
 def by_size(item_ids: Sequence[int], sizes: Mapping[int, int]) -> list[list[int]]:
-    """``item_ids`` in order, cut into batches of at most :data:`BATCH_BYTES` of mail."""
+    """``item_ids`` in order, cut into batches of at most :data:`MAIL_BYTES_PER_BATCH` of mail."""
     batches: list[list[int]] = []
-    total = BATCH_BYTES + 1
+    total = MAIL_BYTES_PER_BATCH + 1
     for item_id in item_ids:
         size = sizes.get(item_id, 0)
-        if total + size > BATCH_BYTES:
+        if total + size > MAIL_BYTES_PER_BATCH:
             batches.append([])
             total = 0
         batches[-1].append(item_id)

@@ -168,7 +168,7 @@ class InboxProcessor:
             after = ids[-1]
 
     def _process_sized(self, item_ids: Sequence[int]) -> bool:
-        """``item_ids`` in transactions of at most ``BATCH_BYTES`` of mail each."""
+        """``item_ids`` in transactions of at most ``MAIL_BYTES_PER_BATCH`` of mail each."""
         try:
             with self.runtime.sessions() as session:
                 query = select(InboxItem.id, InboxItem.size).where(InboxItem.id.in_(item_ids))

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from gateway.pipeline.batch import BATCH_BYTES, by_size
+from gateway.pipeline.batch import MAIL_BYTES_PER_BATCH, by_size
 from schema.models import OutboxItem
 from tests.live import Live, html_of, received, send, settled, text_of
 from tests.safety.conftest import ANN, BOB, CUSTOMER
@@ -46,10 +46,10 @@ def test_a_big_mail_makes_bounded_notifications(live: Live) -> None:
 
 
 def test_big_mails_are_processed_in_batches_of_bounded_size() -> None:
-    """Mail arriving together is one transaction, up to BATCH_BYTES of it; a bigger mail
+    """Mail arriving together is one transaction, up to MAIL_BYTES_PER_BATCH of it; a bigger mail
     goes alone, so a burst of big mails is never all in memory at once."""
-    big = BATCH_BYTES // 2 + 1
-    sizes = {1: 5_000, 2: 7_000, 3: big, 4: big, 5: BATCH_BYTES * 2, 6: 300}
+    big = MAIL_BYTES_PER_BATCH // 2 + 1
+    sizes = {1: 5_000, 2: 7_000, 3: big, 4: big, 5: MAIL_BYTES_PER_BATCH * 2, 6: 300}
     assert by_size([1, 2, 3, 4, 5, 6], sizes) == [[1, 2, 3], [4], [5], [6]]
     assert by_size(list(range(1, 201)), dict.fromkeys(range(1, 201), 5_000)) == [
         list(range(1, 201))
