@@ -15,6 +15,7 @@ from gateway.errors import InvalidInput
 from gateway.imap import mailboxes as domain
 from gateway.imap.connection import probe
 from schema.models import Mailbox, Queue
+from schema.models.base import utcnow
 from schema.models.mailboxes import AFTER_ACTIONS, TLS_MODES
 
 
@@ -42,7 +43,15 @@ def mailbox_record(mailbox: Mailbox, queue: str | None) -> dict[str, Any]:
         "checked_at": iso(mailbox.checked_at),
         "last_error": mailbox.last_error,
         "last_error_at": iso(mailbox.last_error_at),
+        # The gateway reading it now (gateway.imap.lease), while its lease runs.
+        "read_by": _reader(mailbox),
+        "lease_expires_at": iso(mailbox.lease_expires_at),
     }
+
+
+def _reader(mailbox: Mailbox) -> str | None:
+    expires = mailbox.lease_expires_at
+    return mailbox.lease_holder if expires is not None and expires > utcnow() else None
 
 
 def _password(path: str | None) -> str | None:
@@ -167,7 +176,17 @@ def list_(as_json: bool) -> None:
         print_json(records)
         return
     print_table(
-        ("name", "account", "folder", "after", "state", "uidvalidity", "last uid", "last error"),
+        (
+            "name",
+            "account",
+            "folder",
+            "after",
+            "state",
+            "read by",
+            "uidvalidity",
+            "last uid",
+            "last error",
+        ),
         (
             (
                 r["name"],
@@ -175,6 +194,7 @@ def list_(as_json: bool) -> None:
                 r["folder"],
                 r["after"] + (f" to {r['move_to']}" if r["after"] == "move" else ""),
                 r["state"],
+                r["read_by"],
                 r["uidvalidity"],
                 r["last_uid"],
                 r["last_error"],

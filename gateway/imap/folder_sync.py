@@ -26,6 +26,7 @@ from gateway.imap.intake import (
     read_checkpoint,
     store_fetched,
 )
+from gateway.imap.lease import Lease
 from gateway.imap.mailboxes import MailboxConfig
 from gateway.runtime import Runtime
 from schema.models import InboxItem, MailboxUid
@@ -76,8 +77,13 @@ def sync_folder(
     folders: FolderCache,
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    lease: Lease | None = None,
 ) -> PassResult:
-    """Bring the inbox up to date with the folder; stops between batches when asked."""
+    """Bring the inbox up to date with the folder; stops between batches when asked.
+
+    With a ``lease``, it is renewed between batches and checked in each batch's commit:
+    ``LeaseLost`` ends the pass, and what was fetched under a lost lease is not stored.
+    """
     folder = open_folder(client, config.folder)
     with runtime.sessions() as session:
         checkpoint = read_checkpoint(session, config.id)
@@ -113,8 +119,12 @@ def sync_folder(
     for batch in batches(todo, sizes, limit):
         if should_stop():
             break
+        if lease is not None:
+            lease.keep()
         mails = fetch_bodies(client, batch, sizes, limit)
         with runtime.transaction() as session:
+            if lease is not None:
+                lease.check(session)
             stored = store_fetched(session, config, folder.uidvalidity, mails)
         for item in stored:
             if item.new and not item.failed:

@@ -16,6 +16,7 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.imap.lease import LEASE_SECONDS
 from gateway.imap.mailboxes import MailboxConfig, configs
 from gateway.imap.poller import MailboxPoller
 from gateway.inbound.listener import Handover
@@ -29,9 +30,16 @@ class ImapListener:
 
     name = "imap"
 
-    def __init__(self, runtime: Runtime, *, refresh_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        refresh_seconds: float = 10.0,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         self.runtime = runtime
         self.refresh_seconds = refresh_seconds
+        self.lease_seconds = lease_seconds
         self._handover: Handover = lambda _item_id: None
         self._pollers: dict[int, tuple[MailboxConfig, MailboxPoller]] = {}
         self._stop = threading.Event()
@@ -59,6 +67,15 @@ class ImapListener:
     def mailboxes(self) -> list[str]:
         return sorted(config.name for config, _poller in self._pollers.values())
 
+    @property
+    def waiting(self) -> dict[str, str]:
+        """Mailboxes another gateway reads now, each with that gateway's lease holder id."""
+        return {
+            config.name: poller.waiting_for
+            for config, poller in self._pollers.values()
+            if poller.waiting_for is not None
+        }
+
     def _run(self) -> None:
         while not self._stop.wait(self.refresh_seconds):
             self.refresh()
@@ -78,6 +95,8 @@ class ImapListener:
                 del self._pollers[mailbox_id]
         for mailbox_id, config in wanted.items():
             if mailbox_id not in self._pollers and not self._stop.is_set():
-                poller = MailboxPoller(config, self.runtime, self._handover)
+                poller = MailboxPoller(
+                    config, self.runtime, self._handover, lease_seconds=self.lease_seconds
+                )
                 poller.start()
                 self._pollers[mailbox_id] = (config, poller)

@@ -1,6 +1,8 @@
 """One mailbox's poller: connect, catch up, then wait for mail with IDLE (or poll).
 
-Runs in a thread of its own. Every failure (the server away, a wrong password, a
+Runs in a thread of its own, and reads only while it holds the mailbox's lease
+(``gateway.imap.lease``): another gateway's poller for the same mailbox waits meanwhile,
+and takes over when this one stops or dies. Every failure (the server away, a wrong password, a
 certificate not trusted, the database away) is written to the mailbox's state, logged as
 one line, and retried after an exponential backoff with jitter, so one broken mailbox
 never holds up another or the listeners beside it.
@@ -25,6 +27,7 @@ from gateway.imap.after import FolderCache
 from gateway.imap.connection import ImapFailure, close, connect, describe
 from gateway.imap.credentials import CredentialError
 from gateway.imap.folder_sync import MailboxRemoved, PassResult, sync_folder
+from gateway.imap.lease import LEASE_SECONDS, Lease, LeaseLost
 from gateway.imap.mailboxes import MailboxConfig
 from gateway.runtime import Runtime
 from schema.models import Mailbox
@@ -50,11 +53,15 @@ class MailboxPoller:
         on_stored: Callable[[int], None],
         *,
         backoff: Backoff = RECONNECT,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.config = config
         self.runtime = runtime
         self.on_stored = on_stored
         self.backoff = backoff
+        self.lease = Lease(runtime, config.id, seconds=lease_seconds)
+        # Whose lease this poller waits for (another gateway's), or None while it reads.
+        self.waiting_for: str | None = None
         self._stop = threading.Event()
         self._failures = 0  # in a row; the backoff grows with them
         self._thread = threading.Thread(target=self.run, name=f"imap-{config.name}", daemon=True)
@@ -70,9 +77,18 @@ class MailboxPoller:
         return self._thread.is_alive()
 
     def run(self) -> None:
+        held = False
         while not self._stop.is_set():
             try:
+                if not self._hold():
+                    continue
+                held = True
                 self._session()
+            except LeaseLost as exc:
+                log.warning(
+                    "mailbox %s: now read by %s; waiting for its lease", self.config.name, exc
+                )
+                continue
             except MailboxRemoved:
                 return
             except (ImapFailure, CredentialError) as exc:
@@ -90,8 +106,26 @@ class MailboxPoller:
                 self._failed(f"unexpected error: {describe(exc)}")
             if self._failures:
                 self._stop.wait(self.backoff.delay(self._failures))
-        with contextlib.suppress(SQLAlchemyError):
-            self._record(state="stopped")
+        if held:  # a poller that never read leaves the state to the gateway that does
+            with contextlib.suppress(SQLAlchemyError):
+                self._record(state="stopped")
+                self.lease.release()
+
+    def _hold(self) -> bool:
+        """Take the lease, or wait a third of it before trying again; whether we hold it."""
+        if self.lease.take():
+            if self.waiting_for is not None:
+                log.info(
+                    "mailbox %s: took over the lease from %s", self.config.name, self.waiting_for
+                )
+            self.waiting_for = None
+            return True
+        holder = self.lease.current_holder() or "another gateway"
+        if self.waiting_for != holder:
+            log.info("mailbox %s: read by %s; waiting for its lease", self.config.name, holder)
+        self.waiting_for = holder
+        self._stop.wait(self.lease.seconds / 3)
+        return False
 
     @property
     def _where(self) -> str:
@@ -118,7 +152,7 @@ class MailboxPoller:
                 if idle:
                     self._idle(client)
                 else:
-                    self._stop.wait(self.config.poll_seconds)
+                    self._wait(self.config.poll_seconds)
                 if not self._stop.is_set():
                     self._pass(client, folders)
         finally:
@@ -132,6 +166,7 @@ class MailboxPoller:
             self.on_stored,
             folders,
             should_stop=self._stop.is_set,
+            lease=self.lease,
         )
         if result.stored or result.failed:
             log.info(
@@ -157,11 +192,19 @@ class MailboxPoller:
         client.idle()
         try:
             while not self._stop.is_set() and time.monotonic() - started < limit:
+                self.lease.keep()
                 responses = client.idle_check(timeout=WAKE_SECONDS)
                 if any(len(r) > 1 and r[1] in _NEW_MAIL for r in responses):
                     return
         finally:
             client.idle_done()
+
+    def _wait(self, seconds: float) -> None:
+        """Wait ``seconds`` or until stopped, renewing the lease meanwhile."""
+        until = time.monotonic() + seconds
+        while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
+            self.lease.keep()
+            self._stop.wait(min(left, self.lease.seconds / 3))
 
     def _failed(self, message: str) -> None:
         log.error("mailbox %s: %s", self.config.name, message)

@@ -54,6 +54,9 @@ class Mailbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]
+    # The lease (gateway.imap.lease): the one gateway reading this mailbox, until when.
+    lease_holder: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class MailboxUid(Base):

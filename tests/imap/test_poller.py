@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from gateway.pipeline.batch import process_pending
 from schema.models import InboxItem, MailboxUid
 from tests.imap.conftest import Account, Listen, mail
 from tests.tcp_proxy import TcpProxy
@@ -80,6 +81,28 @@ def test_a_mail_over_the_size_limit_is_stored_failed_and_moved_to_failed(
         assert "over TICKETGW_MAX_MESSAGE_BYTES (200000)" in (items[0].reason or "")
     assert account.stored == [items[1].id]  # the failed one is not handed to the processor
     assert account.uids("INBOX") == []
+
+
+def test_a_mail_that_fails_processing_is_moved_parked_failed_and_not_read_again(
+    account: Account, listen: Listen
+) -> None:
+    """No From address: stored, moved like any mail, then parked by the pipeline."""
+    nobody = b"Subject: who wrote this?\r\nMessage-ID: <nobody.1@example.org>\r\n\r\nHello\r\n"
+    account.append(nobody)
+    account.add_mailbox(failed_to="Failed", poll_seconds=3600)
+    listen()
+    wait_until(lambda: account.uids("Processed") == [1], what="moved after the commit")
+    assert account.uids("INBOX") == []
+    runtime = account.runtime
+    assert len(process_pending(runtime.sessions, runtime.settings)) == 1
+    with runtime.sessions() as session:
+        item = session.scalars(select(InboxItem)).one()
+        assert (item.status, item.failed_step) == ("failed", "store")
+        assert "cannot tell who wrote it" in (item.reason or "")
+        assert item.raw == nobody
+    account.append(mail(2))  # a later pass does not read the failed mail again
+    wait_until(lambda: len(account.uids("Processed")) == 2, what="the next mail moved")
+    assert account.inbox_count() == 2
 
 
 def test_a_move_that_fails_after_the_commit_is_finished_later_without_a_double(
