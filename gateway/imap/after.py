@@ -81,21 +81,22 @@ def _post_action(
 ) -> None:
     done = list(done)
     if failed and config.failed_to:
-        _move(client, folders, failed, config.failed_to)
+        move_uids(client, folders, failed, config.failed_to)
     else:
         done += failed
     if not done:
         return
     if config.after == "move":
         assert config.move_to is not None
-        _move(client, folders, done, config.move_to)
+        move_uids(client, folders, done, config.move_to)
     elif config.after == "flag":
         client.add_flags(done, [SEEN], silent=True)
     else:
         _delete(client, done)
 
 
-def _move(client: IMAPClient, folders: FolderCache, uids: Sequence[int], folder: str) -> None:
+def move_uids(client: IMAPClient, folders: FolderCache, uids: Sequence[int], folder: str) -> None:
+    """Move ``uids`` of the selected folder to ``folder``, created when missing."""
     folders.ensure(client, folder)
     if client.has_capability("MOVE"):
         client.move(uids, folder)

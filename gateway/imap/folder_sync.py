@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from gateway.imap.after import FolderCache, leftover_uids, run_post_action
 from gateway.imap.connection import open_folder
+from gateway.imap.failed_filing import file_failures
 from gateway.imap.intake import (
     Fetched,
     Stored,
@@ -137,6 +138,9 @@ def sync_folder(
             [s.uid for s in stored if not s.failed],
             [s.uid for s in stored if s.failed],
         )
+    if lease is not None:
+        lease.keep()
+    file_failures(client, config, runtime, folders, folder.uidvalidity)
     return PassResult(folder.uidvalidity, folder.messages, **counts)
 
 

@@ -75,3 +75,5 @@ class MailboxUid(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     uid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id", ondelete="CASCADE"), index=True)
+    # When a mail the pipeline parked failed went to the failed folder (gateway.imap.failed_filing).
+    filed_at: Mapped[datetime | None]

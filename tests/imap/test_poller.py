@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from gateway.pipeline.batch import process_pending
@@ -83,26 +84,47 @@ def test_a_mail_over_the_size_limit_is_stored_failed_and_moved_to_failed(
     assert account.uids("INBOX") == []
 
 
-def test_a_mail_that_fails_processing_is_moved_parked_failed_and_not_read_again(
-    account: Account, listen: Listen
+@pytest.mark.parametrize("after", ["move", "flag", "delete"])
+def test_a_mail_that_fails_processing_is_filed_into_the_failed_folder(
+    account: Account, listen: Listen, after: str
 ) -> None:
-    """No From address: stored, moved like any mail, then parked by the pipeline."""
+    """No From address: stored and moved on like any mail, parked by the pipeline, then
+    filed into the failed folder by the next pass, once, byte for byte."""
     nobody = b"Subject: who wrote this?\r\nMessage-ID: <nobody.1@example.org>\r\n\r\nHello\r\n"
     account.append(nobody)
-    account.add_mailbox(failed_to="Failed", poll_seconds=3600)
+    account.add_mailbox(after=after, failed_to="Failed", poll_seconds=3600)
     listen()
-    wait_until(lambda: account.uids("Processed") == [1], what="moved after the commit")
-    assert account.uids("INBOX") == []
+    wait_until(lambda: account.inbox_count() == 1, what="stored")
+    account.wait_for_state("connected")
     runtime = account.runtime
     assert len(process_pending(runtime.sessions, runtime.settings)) == 1
     with runtime.sessions() as session:
         item = session.scalars(select(InboxItem)).one()
         assert (item.status, item.failed_step) == ("failed", "store")
         assert "cannot tell who wrote it" in (item.reason or "")
-        assert item.raw == nobody
-    account.append(mail(2))  # a later pass does not read the failed mail again
-    wait_until(lambda: len(account.uids("Processed")) == 2, what="the next mail moved")
+    account.append(mail(2))  # wakes the poller from IDLE: the next pass files the failure
+    wait_until(lambda: account.uids("Failed"), what="the failed mail filed")
+    assert _bodies(account, "Failed") == [nobody]
     assert account.inbox_count() == 2
+    wait_until(lambda: account.mailbox().state == "connected" and account.inbox_count() == 2)
+    expected_inbox = 1 if after == "flag" else 0
+    wait_until(lambda: len(account.uids("INBOX")) == expected_inbox, what="the folder settled")
+    assert nobody not in _bodies(account, "INBOX") + _bodies(account, "Processed")
+    account.append(mail(3))  # another pass: filed once, not again
+    wait_until(lambda: account.inbox_count() == 3, what="third stored")
+    assert _bodies(account, "Failed") == [nobody]
+
+
+def _bodies(account: Account, folder: str) -> list[bytes]:
+    client = account.dovecot.client(account.user)
+    try:
+        if not client.folder_exists(folder):
+            return []
+        client.select_folder(folder, readonly=True)
+        found = client.fetch(client.search("ALL"), ["BODY.PEEK[]"])
+        return [bytes(found[uid][b"BODY[]"]) for uid in sorted(found)]
+    finally:
+        client.logout()
 
 
 def test_a_move_that_fails_after_the_commit_is_finished_later_without_a_double(
