@@ -1,7 +1,7 @@
 """mailboxes: lease_holder and lease_expires_at; mailbox_uids: filed_at
 
 Revision ID: 0011_mailbox_lease
-Revises: 0007_message_participant_held
+Revises: 0010_csat
 Create Date: 2026-12-06 04:00:00
 
 The lease that lets one gateway at a time read a mailbox (``gateway.imap.lease``): who
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_mailbox_lease"
-down_revision = "0007_message_participant_held"
+down_revision = "0010_csat"
 branch_labels = None
 depends_on = None
 
