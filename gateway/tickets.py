@@ -176,7 +176,9 @@ def add_message(
     if new.author_kind == "customer" and new.participant and ticket.status in _WAITING:
         _set_status(session, ticket, "open", actor, now)
     if new.author_kind == "agent" and not new.internal:
-        if ticket.first_responded_at is None:
+        # The first-response clock stops at the first reply that goes to the customer: not
+        # at a note, an agent's automatic mail (a system note) or a reply held back.
+        if ticket.first_responded_at is None and new.audience == "all":
             ticket.first_responded_at = now
             audit.record(session, ticket, actor, "first_response", new=now.isoformat())
         if ticket.status == "new":
@@ -265,8 +267,8 @@ def _set_status(session: Session, ticket: Ticket, status: str, actor: str, now: 
         ticket.resolved_at = ticket.resolved_at or now
     elif old == "resolved":
         ticket.resolved_at = None
-    deadlines.on_status_change(session, ticket, old, status, now)
     audit.record(session, ticket, actor, "status", old, status)
+    deadlines.on_status_change(session, ticket, old, status, now, actor)
     events.emit(session, StatusChanged(ticket.id, old, status, actor))
 
 
@@ -292,8 +294,8 @@ def change_priority(
         return ticket
     old, ticket.priority = ticket.priority, priority
     ticket.updated_at = now or utcnow()
-    deadlines.on_priority_change(session, ticket, now or utcnow())
     audit.record(session, ticket, actor, "priority", old, priority)
+    deadlines.replan(session, ticket, actor)
     return ticket
 
 
@@ -301,9 +303,11 @@ def move(session: Session, ticket: Ticket, queue_name: str, *, actor: str) -> Ti
     queue = get_queue(session, queue_name)
     if queue.id == ticket.queue_id:
         return ticket
-    old, ticket.queue = ticket.queue.name, queue
+    old, ticket.queue, ticket.queue_id = ticket.queue.name, queue, queue.id
     ticket.updated_at = utcnow()
     audit.record(session, ticket, actor, "queue", old, queue.name)
+    # Policies may be per queue: the new queue's may promise more, or less.
+    deadlines.replan(session, ticket, actor)
     return ticket
 
 

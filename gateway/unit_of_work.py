@@ -31,6 +31,7 @@ from schema.models import Queue, QueueAddress, SlaPolicy
 
 if TYPE_CHECKING:
     from gateway.events import Event
+    from gateway.sla.plans import SlaPlan
 
 
 class UnitOfWork:
@@ -46,7 +47,9 @@ class UnitOfWork:
         self._settings = settings
         self.lookups = Lookups(session)
         self.events: list[Event] = []
-        self.policies: dict[str, SlaPolicy | None] = {}  # by priority (gateway.sla)
+        # gateway.sla: policies by (queue id, priority), their plans by policy id
+        self.policies: dict[tuple[int | None, str], SlaPolicy | None] = {}
+        self.sla_plans: dict[int, SlaPlan] = {}
         self._agents: frozenset[str] | None = None
         self._support: frozenset[str] | None = None
         self._queues: dict[str, Queue | None] = {}
@@ -93,8 +96,9 @@ class UnitOfWork:
         self.lookups = Lookups(self.session)
 
     def rolled_back(self) -> None:
-        # A rolled-back savepoint may have undone a policy change.
+        # A rolled-back savepoint may have undone a policy or holiday change.
         self.policies.clear()
+        self.sla_plans.clear()
 
     def write(self) -> None:
         """Flush the ORM and insert the queued rows, inside the current savepoint."""

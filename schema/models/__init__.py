@@ -9,7 +9,7 @@ from schema.models.messages import Attachment, KnownMessageId, Message
 from schema.models.outbox import OutboxItem
 from schema.models.people import Agent, Contact, ContactIdentity
 from schema.models.queues import Queue, QueueAddress, queue_members
-from schema.models.sla import SlaPolicy
+from schema.models.sla import SlaHoliday, SlaPolicy
 from schema.models.tickets import Ticket, TicketTag
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "OutboxItem",
     "Queue",
     "QueueAddress",
+    "SlaHoliday",
     "SlaPolicy",
     "Ticket",
     "TicketTag",

@@ -46,8 +46,14 @@ class Ticket(Base):
     resolution_due_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # While waiting on the customer the SLA clock stops; pauses push the deadlines out.
+    # While pending or resolved the SLA clock stands still (since ``sla_paused_at``); each
+    # finished pause adds its business seconds here and pushes the deadlines out by them.
+    # Two sums, because the first-response clock stops for good at the first response.
     sla_paused_at: Mapped[datetime | None]
+    first_response_paused_seconds: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    resolution_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The satisfaction survey (gateway/csat/): asked once, when first resolved; the first
     # answer is kept (1-5, by email, SMS or a signed link), a later one is ignored.
     csat_asked_at: Mapped[datetime | None]

@@ -6,7 +6,9 @@ from tests.cli.conftest import Ticketgw, assert_fails, assert_ok
 
 POLICY_KEYS = {
     "name",
+    "queue",
     "priority",
+    "default",
     "first_response",
     "resolution",
     "business_hours",
@@ -35,7 +37,9 @@ def test_defaults_set_replace_delete(gw: Ticketgw) -> None:
     vip = _policies(gw)["vip"]
     assert vip == {
         "name": "vip",
+        "queue": None,
         "priority": "high",
+        "default": False,
         "first_response": "1h30m",
         "resolution": "2d",
         "business_hours": "Mon-Fri 09:00-17:00",
@@ -63,7 +67,9 @@ def test_bad_input(gw: Ticketgw) -> None:
     assert_fails(
         gw(*base, "--resolution", "8h", "--escalate-to", "boss"), 2, "not an email address"
     )
-    assert_fails(gw(*base, "--resolution", "8h"), 2, "priority high already has policy 'high'")
+    assert_fails(
+        gw(*base, "--resolution", "8h"), 2, "priority high in all queues already has policy 'high'"
+    )
     assert_fails(
         gw("sla", "set", "p", "--priority", "asap", "--first-response", "1h", "--resolution", "8h"),
         2,
