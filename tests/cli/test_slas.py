@@ -77,3 +77,68 @@ def test_bad_input(gw: Ticketgw) -> None:
     )
     assert_fails(gw("sla", "delete", "nope"), 2, "no SLA policy named 'nope'")
     assert sorted(_policies(gw)) == ["high", "low", "normal", "urgent"]
+
+
+def test_queue_policies_and_the_default(gw: Ticketgw) -> None:
+    assert_ok(gw("queues", "add", "vip", "--address", "vip@example.com"))
+    out = assert_ok(
+        gw("sla", "set", "vip-urgent", "--priority", "urgent", "--queue", "vip",
+           "--first-response", "15m", "--resolution", "2h")
+    ).stdout  # fmt: skip
+    assert out == "SLA policy vip-urgent set for urgent tickets in queue vip\n"
+    listed = assert_ok(gw("sla", "list", "--json")).json()
+    assert [(p["name"], p["queue"], p["default"]) for p in listed] == [
+        ("urgent", None, False),
+        ("vip-urgent", "vip", False),
+        ("high", None, False),
+        ("normal", None, True),
+        ("low", None, False),
+    ]
+    table = assert_ok(gw("sla", "list")).stdout
+    assert "queue" in table.splitlines()[1]
+    assert "normal (default)" in table
+    [vip_row] = [line for line in table.splitlines() if "vip-urgent" in line]
+    assert "vip" in vip_row.replace("vip-urgent", "")
+    assert_fails(
+        gw("sla", "set", "x", "--priority", "urgent", "--queue", "vip", "--first-response", "1h",
+           "--resolution", "2h"),
+        2,
+        "priority urgent in queue vip already has policy 'vip-urgent'",
+    )  # fmt: skip
+    assert_fails(
+        gw("sla", "set", "x", "--priority", "low", "--queue", "nope", "--first-response", "1h",
+           "--resolution", "2h"),
+        2,
+        "no queue named 'nope'",
+    )  # fmt: skip
+    out = assert_ok(
+        gw("sla", "set", "low", "--priority", "low", "--default", "--first-response", "1d",
+           "--resolution", "5d")
+    ).stdout  # fmt: skip
+    assert out == "SLA policy low set for low tickets (and the default policy)\n"
+    defaults = [p["name"] for p in assert_ok(gw("sla", "list", "--json")).json() if p["default"]]
+    assert defaults == ["low"]
+
+
+def test_holidays_add_list_remove(gw: Ticketgw) -> None:
+    assert assert_ok(gw("sla", "holidays", "list", "--json")).json() == []
+    out = assert_ok(gw("sla", "holidays", "add", "2026-12-25", "--name", "Christmas")).stdout
+    assert out == "2026-12-25 is a holiday for all policies\n"
+    out = assert_ok(gw("sla", "holidays", "add", "2026-12-24", "--policy", "urgent")).stdout
+    assert out == "2026-12-24 is a holiday for policy urgent\n"
+    assert assert_ok(gw("sla", "holidays", "list", "--json")).json() == [
+        {"date": "2026-12-24", "policy": "urgent", "name": ""},
+        {"date": "2026-12-25", "policy": None, "name": "Christmas"},
+    ]
+    table = assert_ok(gw("sla", "holidays", "list")).stdout
+    assert "Christmas" in table
+    assert "(all)" in table
+    assert_fails(gw("sla", "holidays", "add", "25.12.2026"), 2, "bad date '25.12.2026'")
+    assert_fails(gw("sla", "holidays", "add", "2026-12-25"), 2, "already a holiday")
+    assert_fails(gw("sla", "holidays", "add", "2026-12-26", "--policy", "nope"), 2, "nope")
+    assert_fails(gw("sla", "holidays", "remove", "2026-12-24"), 2, "not a holiday for all")
+    out = assert_ok(gw("sla", "holidays", "remove", "2026-12-24", "--policy", "urgent")).stdout
+    assert out == "2026-12-24 is no longer a holiday for policy urgent\n"
+    assert [h["date"] for h in assert_ok(gw("sla", "holidays", "list", "--json")).json()] == [
+        "2026-12-25"
+    ]
