@@ -189,8 +189,12 @@ def test_changes_are_stored_and_audited_as_admin(agents: Ticketgw, runtime: Runt
     assert (record["assignee"], record["tags"]) == (None, ["refund"])
     assert record["messages"][-1]["visible_text"] == "--starts with dashes"
     admin_events = [(a, o, n) for actor, a, o, n in _audit(runtime, ref) if actor == "admin"]
+    # The priority change re-planned the deadlines (the move kept the policy: no event).
+    [(_, old, new)] = [event for event in admin_events if event[0] == "sla"]
+    assert old is not None and old.startswith("policy=normal first_response_due=")
+    assert new is not None and new.startswith("policy=urgent first_response_due=")
     # In call order; "+vip ... -vip" nets out to no change, so neither is audited.
-    assert admin_events == (
+    assert [event for event in admin_events if event[0] != "sla"] == (
         [
             ("assignee", None, "ann@example.com"),
             ("assignee", "ann@example.com", None),
