@@ -56,7 +56,7 @@ class BusinessCalendar:
     Holidays are local dates of ``tz`` and are ignored under 24x7 hours.
     """
 
-    __slots__ = ("_days", "_holidays", "always", "holidays", "hours", "tz")
+    __slots__ = ("_days", "_fixed", "_holidays", "always", "holidays", "hours", "tz")
 
     def __init__(self, hours: BusinessHours, tz: ZoneInfo, holidays: Collection[date] = ()) -> None:
         self.hours = hours
@@ -64,6 +64,8 @@ class BusinessCalendar:
         self.holidays = frozenset(holidays)
         self.always = hours.is_24x7
         self._holidays = frozenset(day.toordinal() for day in self.holidays)
+        # UTC and the Etc/ zones never change offset: a calendar day is 24 hours there.
+        self._fixed = tz.key == "UTC" or tz.key.startswith("Etc/")
         self._days: dict[int, tuple[Interval, ...]] = {}
 
     def __repr__(self) -> str:
@@ -93,9 +95,12 @@ class BusinessCalendar:
         if amount == _ZERO or self.always:
             return start + amount
         remaining = amount
-        ordinal = _local_ordinal(start, self.tz) - 1
+        days, ordinal = self._days, _first_ordinal(start)
         while True:
-            for opening, closing in self._intervals(ordinal):
+            intervals = days.get(ordinal)
+            if intervals is None:
+                intervals = self._intervals(ordinal)
+            for opening, closing in intervals:
                 if closing <= start:
                     continue
                 begin = opening if opening > start else start
@@ -117,9 +122,12 @@ class BusinessCalendar:
         if self.always:
             return b - a
         total = _ZERO
-        ordinal = _local_ordinal(a, self.tz) - 1
+        days, ordinal = self._days, _first_ordinal(a)
         while True:
-            for opening, closing in self._intervals(ordinal):
+            intervals = days.get(ordinal)
+            if intervals is None:
+                intervals = self._intervals(ordinal)
+            for opening, closing in intervals:
                 if opening >= b:
                     return total
                 if closing > a:
@@ -129,6 +137,8 @@ class BusinessCalendar:
     def _add_days(self, start: datetime, days: int) -> datetime:
         """Move ``days`` business days on, keeping the position within the day."""
         if self.always:
+            if self._fixed:
+                return start + timedelta(days=days)
             # Calendar days: the same wall-clock time N days later, whatever DST does.
             wall = start.astimezone(self.tz)
             seconds = wall.hour * 3600 + wall.minute * 60 + wall.second
@@ -136,7 +146,7 @@ class BusinessCalendar:
             return later + timedelta(microseconds=wall.microsecond)
         # The day whose business time `start` belongs to: the first with an interval
         # still open at or after `start` (a Saturday ticket belongs to Monday).
-        ordinal = _local_ordinal(start, self.tz) - 1
+        ordinal = _first_ordinal(start)
         while not (intervals := self._intervals(ordinal)) or intervals[-1][1] <= start:
             ordinal += 1
         offset = sum((min(c, start) - o for o, c in intervals if o < start), _ZERO)
@@ -153,11 +163,7 @@ class BusinessCalendar:
         return intervals[-1][1]
 
     def _intervals(self, ordinal: int) -> tuple[Interval, ...]:
-        """The open UTC intervals of local day ``ordinal``; none on a holiday.
-
-        Walks start from the local day before an instant, because a fall-back hour
-        can give an instant a local date earlier than the day whose intervals cover it.
-        """
+        """The open UTC intervals of local day ``ordinal``; none on a holiday."""
         intervals = self._days.get(ordinal)
         if intervals is None:
             if len(self._days) >= _MAX_DAYS_KEPT:
@@ -207,8 +213,14 @@ def business_time_between(
     return calendar_for(hours, tz, holidays).between(a, b)
 
 
-def _local_ordinal(instant: datetime, tz: ZoneInfo) -> int:
-    return instant.astimezone(tz).toordinal()
+def _first_ordinal(instant: datetime) -> int:
+    """A local day at or before the one before ``instant``'s, in any zone: where walks start.
+
+    The day before, because a fall-back hour can give an instant a local date earlier than
+    the day whose intervals cover it; reading it off the UTC date (no zone offset is a day
+    or more) saves a time-zone conversion per call at the cost of a day or two more to skip.
+    """
+    return instant.toordinal() - 2
 
 
 def _as_utc(instant: datetime) -> datetime:

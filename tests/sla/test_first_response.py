@@ -66,8 +66,8 @@ def test_only_a_relayed_agent_reply_stops_the_first_response_clock(
     responded, messages = _clock(runtime, reference)
     assert responded is None
     assert [internal for internal, _ in messages] == [False, True, True, True]
-    assert messages[2][1] is not None and messages[2][1].startswith("automatic mail")
-    assert messages[3][1] is not None and "no words of its own" in messages[3][1]
+    assert str(messages[2][1]).startswith("automatic mail")
+    assert "no words of its own" in str(messages[3][1])
 
     ingest(_answer(notice, "Unplug it, please."))
     ingest(_answer(notice, "And call us back."))
