@@ -177,7 +177,7 @@ def holidays_add(day: str, policy: str | None, name: str) -> None:
     when = holidays.parse_day(day)
     with transaction() as session:
         holidays.add_holiday(session, when, policy=policy, name=name)
-    done(f"{when.isoformat()} is a holiday for {_whom(policy)}")
+    done(f"{when.isoformat()} is a holiday for {holidays.scope(policy)}")
 
 
 @holidays_.command("list")
@@ -206,8 +206,4 @@ def holidays_remove(day: str, policy: str | None) -> None:
     when = holidays.parse_day(day)
     with transaction() as session:
         holidays.remove_holiday(session, when, policy=policy)
-    done(f"{when.isoformat()} is no longer a holiday for {_whom(policy)}")
-
-
-def _whom(policy: str | None) -> str:
-    return f"policy {policy}" if policy is not None else "all policies"
+    done(f"{when.isoformat()} is no longer a holiday for {holidays.scope(policy)}")

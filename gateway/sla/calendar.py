@@ -21,7 +21,7 @@ for two deadlines each, measured under load). ``add_business_time`` and
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -95,19 +95,14 @@ class BusinessCalendar:
         if amount == _ZERO or self.always:
             return start + amount
         remaining = amount
-        days, ordinal = self._days, _first_ordinal(start)
-        while True:
-            intervals = days.get(ordinal)
-            if intervals is None:
-                intervals = self._intervals(ordinal)
-            for opening, closing in intervals:
-                if closing <= start:
-                    continue
-                begin = opening if opening > start else start
-                if remaining <= closing - begin:
-                    return begin + remaining
-                remaining -= closing - begin
-            ordinal += 1
+        for opening, closing in self._walk(start):
+            if closing <= start:
+                continue
+            begin = opening if opening > start else start
+            if remaining <= closing - begin:
+                return begin + remaining
+            remaining -= closing - begin
+        raise AssertionError("unreachable: the walk is endless")
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Business time elapsed from ``a`` to ``b`` (negative when ``b`` is before ``a``).
@@ -122,17 +117,12 @@ class BusinessCalendar:
         if self.always:
             return b - a
         total = _ZERO
-        days, ordinal = self._days, _first_ordinal(a)
-        while True:
-            intervals = days.get(ordinal)
-            if intervals is None:
-                intervals = self._intervals(ordinal)
-            for opening, closing in intervals:
-                if opening >= b:
-                    return total
-                if closing > a:
-                    total += (closing if closing < b else b) - (opening if opening > a else a)
-            ordinal += 1
+        for opening, closing in self._walk(a):
+            if opening >= b:
+                return total
+            if closing > a:
+                total += (closing if closing < b else b) - (opening if opening > a else a)
+        raise AssertionError("unreachable: the walk is endless")
 
     def _add_days(self, start: datetime, days: int) -> datetime:
         """Move ``days`` business days on, keeping the position within the day."""
@@ -161,6 +151,14 @@ class BusinessCalendar:
                 return opening + offset
             offset -= closing - opening
         return intervals[-1][1]
+
+    def _walk(self, instant: datetime) -> Iterator[Interval]:
+        """Open intervals in time order, from a day before ``instant``'s (``_first_ordinal``)."""
+        days, ordinal = self._days, _first_ordinal(instant)
+        while True:
+            intervals = days.get(ordinal)
+            yield from self._intervals(ordinal) if intervals is None else intervals
+            ordinal += 1
 
     def _intervals(self, ordinal: int) -> tuple[Interval, ...]:
         """The open UTC intervals of local day ``ordinal``; none on a holiday."""

@@ -32,7 +32,7 @@ def add_holiday(
     """Make ``day`` a holiday for the policy named ``policy``, or for all policies."""
     policy_id = get_policy(session, policy).id if policy is not None else None
     if _find(session, day, policy_id) is not None:
-        raise Conflict(f"{day.isoformat()} is already a holiday for {_whom(policy)}")
+        raise Conflict(f"{day.isoformat()} is already a holiday for {scope(policy)}")
     holiday = SlaHoliday(day=day, policy_id=policy_id, name=fit(SlaHoliday.name, name.strip()))
     session.add(holiday)
     session.flush()
@@ -44,7 +44,7 @@ def remove_holiday(session: Session, day: date, *, policy: str | None = None) ->
     policy_id = get_policy(session, policy).id if policy is not None else None
     holiday = _find(session, day, policy_id)
     if holiday is None:
-        raise NotFound(f"{day.isoformat()} is not a holiday for {_whom(policy)}")
+        raise NotFound(f"{day.isoformat()} is not a holiday for {scope(policy)}")
     session.delete(holiday)
     session.flush()
     forget_policies(session)
@@ -79,5 +79,6 @@ def _find(session: Session, day: date, policy_id: int | None) -> SlaHoliday | No
     ).one_or_none()
 
 
-def _whom(policy: str | None) -> str:
+def scope(policy: str | None) -> str:
+    """Whose holiday, in words: ``policy vip`` or ``all policies``."""
     return f"policy {policy}" if policy is not None else "all policies"
