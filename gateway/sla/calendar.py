@@ -43,7 +43,6 @@ __all__ = [
     "parse_timezone",
 ]
 
-_ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 # A calendar remembers this many days (about 55 years of them); past it, it starts over.
 _MAX_DAYS_KEPT = 20_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["local_date", "wall_to_utc"]
+__all__ = ["wall_to_utc"]
 
 
 def wall_to_utc(day: date, seconds: int, tz: ZoneInfo) -> datetime:
@@ -27,11 +27,6 @@ def wall_to_utc(day: date, seconds: int, tz: ZoneInfo) -> datetime:
     if instant.astimezone(tz).replace(tzinfo=None) == wall:
         return instant
     return _transition_before(instant, tz)
-
-
-def local_date(instant: datetime, tz: ZoneInfo) -> date:
-    """The calendar date of ``instant`` on ``tz``'s wall clock."""
-    return instant.astimezone(tz).date()
 
 
 def _transition_before(after: datetime, tz: ZoneInfo) -> datetime:
