@@ -1,7 +1,7 @@
 """SLA: policies per queue, a default policy, holidays, paused business time on tickets
 
 Revision ID: 0008_sla_queue_policies_holidays
-Revises: 0010_csat
+Revises: 0011_mailbox_lease
 Create Date: 2026-12-06 04:00:00
 
 A policy may name a queue: one policy per (queue, priority) instead of one per priority,
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_sla_queue_policies_holidays"
-down_revision = "0010_csat"
+down_revision = "0011_mailbox_lease"
 branch_labels = None
 depends_on = None
 
