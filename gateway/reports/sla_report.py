@@ -26,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.reports.percentiles import summary
 from gateway.reports.standing import at_risk, breached
-from gateway.sla.calendar import business_time_between, parse_hours, parse_timezone
+from gateway.sla.deadlines import plan_for_policy
 from schema.models import Agent, SlaPolicy, Ticket
 
 NO_POLICY = "(none)"
@@ -135,9 +135,7 @@ def _durations(
         for key in ("policies", "agents")
     }
     # Each policy's calendar parsed once, not once per ticket.
-    calendars = {
-        i: (parse_hours(p.business_hours), parse_timezone(p.timezone)) for i, p in policies.items()
-    }
+    calendars = {i: plan_for_policy(session, p).calendar for i, p in policies.items()}
     rows: Sequence[Any] = session.execute(
         select(
             Ticket.sla_policy_id,
@@ -145,22 +143,27 @@ def _durations(
             Ticket.created_at,
             Ticket.first_responded_at,
             Ticket.resolved_at,
+            Ticket.first_response_paused_seconds,
+            Ticket.resolution_paused_seconds,
         ).where(
             Ticket.created_at >= since,
             Ticket.created_at <= now,
             or_(Ticket.first_responded_at.is_not(None), Ticket.resolved_at.is_not(None)),
         )
     ).all()
-    for policy_id, agent_id, created, responded, resolved in rows:
+    for policy_id, agent_id, created, responded, resolved, first_paused, paused in rows:
         calendar = calendars.get(policy_id) if policy_id is not None else None
-        for kind, end in (("first_response", responded), ("resolution", resolved)):
+        for kind, end, stood_still in (
+            ("first_response", responded, first_paused),
+            ("resolution", resolved, paused),
+        ):
             if end is None:
                 continue
+            # The time the clock ran, as the deadlines count it: waiting on the customer
+            # (pending) and a resolved spell before a reopen are not the team's time.
             took = (
-                business_time_between(created, end, *calendar)
-                if calendar is not None
-                else end - created
-            ).total_seconds()
+                calendar.between(created, end) if calendar is not None else end - created
+            ).total_seconds() - (stood_still or 0)
             found["policies"][kind][policy_id].append(took)
             found["agents"][kind][agent_id].append(took)
     return found

@@ -16,12 +16,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.sla.calendar import (
-    add_business_time,
-    business_time_between,
-    parse_hours,
-    parse_timezone,
-)
+from gateway.sla.calendar import BusinessCalendar
+from gateway.sla.deadlines import plan_for_policy
 from gateway.sla.durations import parse_sla_duration
 from schema.models import SlaPolicy, Ticket
 
@@ -45,8 +41,9 @@ def at_risk(session: Session, now: datetime) -> ColumnElement[bool]:
     """Tickets past their policy's warning threshold and not breached."""
     per_policy = []
     for policy in session.scalars(select(SlaPolicy)):
-        first_cut = _cutoff(policy, policy.first_response, now)
-        resolution_cut = _cutoff(policy, policy.resolution, now)
+        calendar = plan_for_policy(session, policy).calendar
+        first_cut = _cutoff(calendar, policy.first_response, policy.warn_at_percent, now)
+        resolution_cut = _cutoff(calendar, policy.resolution, policy.warn_at_percent, now)
         per_policy.append(
             and_(
                 Ticket.sla_policy_id == policy.id,
@@ -66,10 +63,10 @@ def at_risk(session: Session, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _cutoff(policy: SlaPolicy, target: str, now: datetime) -> datetime:
+def _cutoff(
+    calendar: BusinessCalendar, target: str, warn_at_percent: int, now: datetime
+) -> datetime:
     """The latest deadline that has less than the unwarned share of ``target`` left."""
-    hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
-    end = add_business_time(now, parse_sla_duration(target), hours, tz)
-    span = business_time_between(now, end, hours, tz)
-    left = span * (100 - policy.warn_at_percent) / 100
-    return add_business_time(now, left, hours, tz)
+    end = calendar.add(now, parse_sla_duration(target))
+    left = calendar.between(now, end) * (100 - warn_at_percent) / 100
+    return calendar.add(now, left)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from gateway.runtime import Runtime
+from gateway.sla.holidays import add_holiday
+from gateway.sla.policies import set_policy
 from tests.cli.conftest import Ticketgw, assert_ok
-from tests.reports.dataset import NOW, load
+from tests.reports.dataset import NOW, add, at, load
 
 AT = NOW.isoformat()
 
@@ -74,6 +77,29 @@ def test_a_shorter_window_counts_fewer_tickets_but_the_same_breaches(
     report = assert_ok(gw("sla", "report", "--since", "1d", "--at", AT, "--json")).json()
     urgent = _by_name(report["policies"])["urgent"]
     assert (urgent["tickets"], urgent["breached"], urgent["at_risk"]) == (3, 2, 1)  # T2-T4
+
+
+def test_times_skip_the_policys_holidays_and_the_time_spent_waiting(
+    runtime: Runtime, gw: Ticketgw
+) -> None:
+    with runtime.transaction() as s:
+        office = set_policy(
+            s, "normal", priority="normal", first_response="4h", resolution="3d",
+            hours="Mon-Fri 09:00-17:00",
+        )  # fmt: skip
+        add_holiday(s, date(2026, 11, 17), policy="normal")  # the Tuesday
+        add(
+            runtime, s, sla_policy_id=office.id, priority="normal", channel="email",
+            status="resolved", created_at=at(16, 9), first_response_due_at=at(16, 13),
+            first_responded_at=at(16, 10), resolution_due_at=at(20, 10),
+            resolved_at=at(18, 12), resolution_paused_seconds=3600,
+        )  # fmt: skip
+    report = assert_ok(gw("sla", "report", "--at", AT, "--json")).json()
+    office_row = _by_name(report["policies"])["normal"]
+    # Mon 09:00-17:00 is 8 hours, the Tuesday holiday none, Wed 09:00-12:00 three; an hour
+    # of it the ticket waited on the customer.
+    assert office_row["resolution"] == _part(1, 0, 100.0, 10.0, 10.0)
+    assert office_row["first_response"] == _part(1, 0, 100.0, 1.0, 1.0)
 
 
 def test_the_table_for_people(runtime: Runtime, gw: Ticketgw) -> None:
