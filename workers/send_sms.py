@@ -13,29 +13,33 @@ an email address; the whole reply then goes by email, and the agent is told
 by the SMS row, so sending the row again never doubles them. A row that cannot become an SMS
 (bad context, unknown template) is a permanent failure, as is an unconfigured Twilio.
 
-Twilio's 21610 means the recipient texted STOP to our sender: the opt-out is recorded on
-their number, so no later SMS is queued to it.
+Twilio's 21610 means the recipient texted STOP to our sender (Twilio honours it before we
+hear of it): the opt-out is recorded on their number through :mod:`gateway.sms.optout`, the
+one path STOP and ``contacts optout`` take too, so no later SMS is queued to it and those
+still waiting fail; the ticket gets an internal note saying why the customer heard nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from gateway import tickets
 from gateway.config import Settings
-from gateway.sms import overflow
+from gateway.errors import InvalidInput
+from gateway.sms import optout, overflow
 from gateway.sms.segments import SmsLength, measure, plain_gsm, shorten
-from schema.models import ContactIdentity, OutboxItem
-from schema.models.base import utcnow
+from schema.models import OutboxItem, Ticket
 from workers.render import TemplateError, render_sms
 from workers.transports.base import OutgoingSms, PermanentFailure, RecipientOptedOut
 
 if TYPE_CHECKING:
     from workers.middleware import DeliveryContext
 
+log = logging.getLogger(__name__)
 STATUS_CALLBACK_PATH = "/twilio/status"
 # GSM-7 only: a note must not turn the whole text into UCS-2 and halve its room.
 NOTE_EMAIL = "... (the rest follows by email)"
@@ -118,6 +122,11 @@ def send_sms(ctx: DeliveryContext, row: OutboxItem) -> str:
     """Deliver one claimed SMS row; returns Twilio's MessageSid."""
     transport = ctx.sms()  # NotConfigured before rendering: the clearer reason to show
     settings = ctx.settings
+    with ctx.runtime.sessions() as session:
+        # A STOP (or a 21610 for a row of the same batch) after this row was claimed.
+        since = optout.opted_out_since(session, row.recipient)
+    if since is not None:
+        raise PermanentFailure(optout.refusal(row.recipient, since))
     built = build_sms(row, settings)
     if built.full is not None:
         with ctx.runtime.transaction() as session:
@@ -133,21 +142,33 @@ def send_sms(ctx: DeliveryContext, row: OutboxItem) -> str:
             )
     try:
         return transport.send(built.sms)
-    except RecipientOptedOut:
+    except RecipientOptedOut as exc:
         with ctx.runtime.transaction() as session:
-            _record_opt_out(session, row.recipient)
+            _record_opt_out(session, row, str(exc))
         raise
 
 
-def _record_opt_out(session: Session, number: str) -> None:
-    """Twilio says ``number`` opted out: mark its identity, so nothing more is queued to it."""
-    session.execute(
-        update(ContactIdentity)
-        .where(
-            ContactIdentity.kind == "phone",
-            ContactIdentity.value == number,
-            ContactIdentity.sms_opted_out_at.is_(None),
+def _record_opt_out(session: Session, row: OutboxItem, reason: str) -> None:
+    """Twilio says the recipient opted out: record it as their STOP would, tell the ticket."""
+    try:
+        optout.opt_out(session, row.recipient)
+    except InvalidInput:  # not a number we could hold an opt-out for; the row fails anyway
+        log.warning("outbox %d: %s, but %r is no valid number", row.id, reason, row.recipient)
+        return
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is not None:
+        note = (
+            f"SMS {row.template} not sent: Twilio says {row.recipient} opted out of SMS "
+            "(error 21610); no SMS goes to them until they text START."
         )
-        .values(sms_opted_out_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+        tickets.add_message(
+            session,
+            ticket,
+            tickets.NewMessage(
+                author_kind="system",
+                channel="sms",
+                visible_text=note,
+                internal=True,
+                audience="none",
+            ),
+        )

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from sqlalchemy import update
 
 from gateway import agents, tickets
-from gateway.contacts import contact_for_phone
 from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
+from gateway.sms import optout
 from gateway.sms.segments import measure
 from gateway.template_vars import sample_vars
 from gateway.tickets import NewMessage
 from schema.models import ContactIdentity, OutboxItem
+from schema.models.base import utcnow
 from tests.cli.conftest import make_ticket
 from tests.waiting import wait_until
 from tests.workers.conftest import Ticketgw, Workers, row
@@ -32,7 +35,13 @@ SERVICE = "MG" + "0123456789abcdef" * 2
 
 
 def _sms_row(
-    runtime: Runtime, *, vars: dict[str, Any] | None = None, sender: str = "", to: str = NUMBER
+    runtime: Runtime,
+    *,
+    vars: dict[str, Any] | None = None,
+    sender: str = "",
+    to: str = NUMBER,
+    ticket_id: int | None = None,
+    due: datetime | None = None,
 ) -> int:
     with runtime.transaction() as session:
         item = OutboxItem(
@@ -41,6 +50,8 @@ def _sms_row(
             template="sms_agent_reply",
             context={"vars": vars or sample_vars("sms_agent_reply"), "from": sender},
             idempotency_key=uuid.uuid4().hex,
+            ticket_id=ticket_id,
+            next_attempt_at=due,
         )
         session.add(item)
         session.flush()
@@ -136,17 +147,43 @@ def test_an_invalid_number_fails_at_once(
 def test_an_unsubscribed_recipient_fails_and_is_recorded_as_opted_out(
     runtime: Runtime, workers: Workers, twilio: TwilioStandIn
 ) -> None:
-    with runtime.transaction() as session:
-        contact_for_phone(session, NUMBER)
-    row_id = _sms_row(runtime)
+    reference = make_ticket(runtime, NUMBER, "SMS from +14155552671", text="Where is it?")
+    with runtime.sessions() as session:
+        ticket_id = tickets.get_ticket(session, reference).id
+        [ack] = session.query(OutboxItem).filter_by(ticket_id=ticket_id).all()
+    # Queued before Twilio refused, and waiting for a retry then.
+    waiting = _sms_row(runtime, ticket_id=ticket_id, due=utcnow() + timedelta(hours=1))
     twilio.refuse(NUMBER, 21610)
     relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
-    failed = _status(runtime, row_id, "failed")
-    assert failed.attempts == 1
-    assert "(error 21610): Attempt to send to unsubscribed recipient" in (failed.last_error or "")
+    refused = _status(runtime, ack.id, "failed")
+    assert refused.attempts == 1
+    assert "(error 21610): Attempt to send to unsubscribed recipient" in (refused.last_error or "")
+    # The same opt-out as a STOP: recorded on the number, the SMS still waiting fail with it.
+    other = _status(runtime, waiting, "failed")
+    assert (other.last_error or "").startswith(f"not sent: {NUMBER} opted out of SMS on ")
+    assert twilio.requests == 1
     with runtime.sessions() as session:
         identity = session.query(ContactIdentity).filter_by(kind="phone", value=NUMBER).one()
         assert identity.sms_opted_out_at is not None
+        ticket = tickets.get_ticket(session, reference)
+        notes = [m.visible_text for m in tickets.messages_of(session, ticket) if m.internal]
+    assert notes == [
+        f"SMS sms_ack not sent: Twilio says {NUMBER} opted out of SMS (error 21610); "
+        "no SMS goes to them until they text START."
+    ]
+
+
+def test_a_row_claimed_before_the_opt_out_is_not_sent(
+    runtime: Runtime, workers: Workers, twilio: TwilioStandIn
+) -> None:
+    row_id = _sms_row(runtime)  # queued while SMS were still allowed
+    with runtime.transaction() as session:
+        optout.opt_out(session, NUMBER)
+        session.execute(update(OutboxItem).values(status="pending", last_error=None))
+    relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
+    failed = _status(runtime, row_id, "failed")
+    assert (failed.last_error or "").startswith(f"not sent: {NUMBER} opted out of SMS on ")
+    assert twilio.requests == 0
 
 
 SIGNATURE = "\n- Ann Agent, ticket T-000123"  # what sms_agent_reply adds: 29 characters
