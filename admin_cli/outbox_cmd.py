@@ -1,9 +1,9 @@
 """``ticketgw outbox``: see what was sent, what failed and why, and send it again.
 
-JSON shapes come from ``gateway.outbox.admin.row_record``, plus ``segments`` (an SMS row's
-length in SMS segments, derived by rendering it as the worker does; ``null`` for mail);
-``show --json`` adds ``preview`` (the rendered mail or SMS, or ``null`` with
-``preview_error``) and, for SMS, ``encoding``.
+JSON shapes come from ``gateway.outbox.admin.row_record``, with ``segments`` and
+``encoding``: an SMS row's length as it was sent, stored on the row by the worker; for an
+SMS not sent yet, as the worker would render it now; ``null`` for mail. ``show --json``
+adds ``preview`` (the rendered mail or SMS, or ``null`` with ``preview_error``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,11 @@ def list_(status: str | None, limit: int, as_json: bool) -> None:
         records = []
         for row in outbox_admin.list_rows(session, status, limit):
             record = outbox_admin.row_record(row)
-            sms = _sms(session, row, settings) if row.channel == "sms" else None
-            record["segments"] = sms.length.segments if isinstance(sms, BuiltSms) else None
+            if row.channel == "sms" and row.segments is None:
+                sms = _sms(session, row, settings)
+                if isinstance(sms, BuiltSms):
+                    record["segments"] = sms.length.segments
+                    record["encoding"] = sms.length.encoding
             records.append(record)
     if as_json:
         print_json(records)
@@ -135,11 +138,10 @@ def show(row_id: int, as_json: bool) -> None:
         record: dict[str, Any] = outbox_admin.row_record(row)
         sms = _sms(session, row, settings) if row.channel == "sms" else None
         if isinstance(sms, BuiltSms):
-            record["segments"], record["encoding"] = sms.length.segments, sms.length.encoding
+            if row.segments is None:  # not sent yet: as the worker would send it now
+                record["segments"], record["encoding"] = sms.length.segments, sms.length.encoding
             if sms.full is not None:
                 record["cut_from_segments"] = sms.full.segments
-        elif row.channel == "sms":
-            record["segments"] = record["encoding"] = None
         record["preview"], record["preview_error"] = _preview(session, row, settings)
     if as_json:
         print_json(record)
@@ -147,9 +149,12 @@ def show(row_id: int, as_json: bool) -> None:
     console = stdout()
     for key in ("id", "status", "channel", "recipient", "template", "locale", "attempts"):
         console.print(f"{key}: {record[key] if record[key] is not None else '-'}", markup=False)
-    if isinstance(sms, BuiltSms):
-        length = f"{sms.length.segments} ({sms.length.units} {sms.length.encoding} characters)"
-        if sms.full is not None:
+    if record.get("segments") is not None:
+        length = f"{record['segments']} ({record['encoding']})"
+        if row.segments is None and isinstance(sms, BuiltSms):
+            length = f"{sms.length.segments} ({sms.length.units} {sms.length.encoding} characters)"
+            length += ", not sent yet"
+        if isinstance(sms, BuiltSms) and sms.full is not None:
             length += f", cut from {sms.full.segments} to fit TICKETGW_SMS_MAX_SEGMENTS"
         console.print(f"segments: {length}", markup=False)
     for key in ("last_error", "provider_id", "delivery_status", "message_id", "next_attempt_at"):

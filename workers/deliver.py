@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from workers.middleware import DeliveryContext
 
 log = logging.getLogger(__name__)
-Sender = Callable[["DeliveryContext", OutboxItem], str]
+Sender = Callable[["DeliveryContext", OutboxItem], outcomes.Accepted]
 BUDGET_SPENT = "not tried: the batch ran out of time"
 
 

@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.config import Settings
+from gateway.outbox.outcomes import Accepted
 from schema.models import OutboxItem
 from schema.models.base import utcnow
 from workers.folding import FoldedText
@@ -61,7 +62,7 @@ def build_email(row: OutboxItem, settings: Settings) -> EmailMessage:
     return msg
 
 
-def send_email(ctx: DeliveryContext, row: OutboxItem) -> str:
-    """Deliver one claimed email row; returns the relay's reply as the provider id."""
+def send_email(ctx: DeliveryContext, row: OutboxItem) -> Accepted:
+    """Deliver one claimed email row; the relay's reply is the provider id."""
     transport = ctx.smtp()  # NotConfigured before rendering: the clearer reason to show
-    return transport.send(build_email(row, ctx.settings))
+    return Accepted(transport.send(build_email(row, ctx.settings)))

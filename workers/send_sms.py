@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from gateway import tickets
 from gateway.config import Settings
 from gateway.errors import InvalidInput
+from gateway.outbox.outcomes import Accepted
 from gateway.sms import optout, overflow
 from gateway.sms.segments import SmsLength, measure, plain_gsm, shorten
 from schema.models import OutboxItem, Ticket
@@ -118,8 +119,8 @@ def _built(row: OutboxItem, settings: Settings, body: str, full: SmsLength | Non
     return BuiltSms(sms, measure(body), full)
 
 
-def send_sms(ctx: DeliveryContext, row: OutboxItem) -> str:
-    """Deliver one claimed SMS row; returns Twilio's MessageSid."""
+def send_sms(ctx: DeliveryContext, row: OutboxItem) -> Accepted:
+    """Deliver one claimed SMS row: Twilio's MessageSid, and the SMS's length as sent."""
     transport = ctx.sms()  # NotConfigured before rendering: the clearer reason to show
     settings = ctx.settings
     with ctx.runtime.sessions() as session:
@@ -141,11 +142,12 @@ def send_sms(ctx: DeliveryContext, row: OutboxItem) -> str:
                 full=(built.full or built.length).segments,
             )
     try:
-        return transport.send(built.sms)
+        sid = transport.send(built.sms)
     except RecipientOptedOut as exc:
         with ctx.runtime.transaction() as session:
             _record_opt_out(session, row, str(exc))
         raise
+    return Accepted(sid, built.length.segments, built.length.encoding)
 
 
 def _record_opt_out(session: Session, row: OutboxItem, reason: str) -> None:

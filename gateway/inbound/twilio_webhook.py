@@ -119,5 +119,11 @@ class TwilioWebhooks:
 
     def _record(self, sid: str, state: str, error_code: str | None) -> None:
         with self.runtime.transaction() as session:
-            if not delivery.record(session, sid, state, error_code):
-                log.info("status %s for SMS %s: unknown SID, or not further along", state, sid)
+            outcome = delivery.record_or_keep(session, sid, state, error_code)
+        if outcome == "kept":
+            # The worker may have committed the SID meanwhile: whichever commits second
+            # applies the status (see gateway.sms.delivery).
+            with self.runtime.transaction() as session:
+                delivery.apply_unmatched(session, [sid])
+        elif outcome != "recorded":
+            log.info("status %s for SMS %s: %s", state, sid, outcome)

@@ -106,6 +106,8 @@ def row_record(row: OutboxItem) -> dict[str, Any]:
         "last_error": row.last_error,
         "provider_id": row.provider_id,
         "delivery_status": row.delivery_status,
+        "segments": row.segments,
+        "encoding": row.encoding,
         "message_id": row.email_message_id,
         "ticket_id": row.ticket_id,
         "next_attempt_at": iso(row.next_attempt_at),

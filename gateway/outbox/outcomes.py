@@ -27,6 +27,15 @@ ERROR_LIMIT = 2000  # last_error is for people: keep it readable, not a tracebac
 
 
 @dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the provider took: its id for the message and, for an SMS, its length as sent."""
+
+    provider_id: str
+    segments: int | None = None
+    encoding: str | None = None  # GSM-7 | UCS-2
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one claimed row: the values its columns take when recorded."""
 
@@ -40,6 +49,8 @@ class Outcome:
     next_attempt_at: datetime | None
     sent_at: datetime | None
     bounced: str | None = None  # the address the provider refused for good, if it did
+    segments: int | None = None  # an SMS as sent
+    encoding: str | None = None
 
     @property
     def retry_due(self) -> datetime | None:
@@ -61,8 +72,15 @@ def _outcome(row: OutboxItem, status: str, **values: object) -> Outcome:
     return Outcome(row.id, row.channel, row.attempts, status, **fields)  # type: ignore[arg-type]
 
 
-def sent(row: OutboxItem, provider_id: str, now: datetime) -> Outcome:
-    return _outcome(row, "sent", provider_id=provider_id, sent_at=now)
+def sent(row: OutboxItem, accepted: Accepted, now: datetime) -> Outcome:
+    return _outcome(
+        row,
+        "sent",
+        provider_id=accepted.provider_id,
+        sent_at=now,
+        segments=accepted.segments,
+        encoding=accepted.encoding,
+    )
 
 
 def failed(row: OutboxItem, reason: str, bounced: str | None = None) -> Outcome:
@@ -108,6 +126,8 @@ _RECORD = (
         delivery_status=func.coalesce(
             bindparam("b_delivery_status"), OutboxItem.__table__.c.delivery_status
         ),
+        segments=func.coalesce(bindparam("b_segments"), OutboxItem.__table__.c.segments),
+        encoding=func.coalesce(bindparam("b_encoding"), OutboxItem.__table__.c.encoding),
         updated_at=bindparam("b_now"),
     )
 )
@@ -132,6 +152,8 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
             "b_next_attempt_at": o.next_attempt_at,
             "b_sent_at": o.sent_at,
             "b_delivery_status": "bounced" if o.bounced else None,
+            "b_segments": o.segments,
+            "b_encoding": o.encoding,
             "b_now": now,
         }
         for o in outcomes

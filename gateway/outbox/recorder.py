@@ -12,6 +12,9 @@ A worker thread waits for its batch's outcomes before it finishes the message, s
 recorder never falls far behind and a database error reaches the message (which Dramatiq
 then retries harmlessly: its rows are no longer ``pending``).
 
+Twilio may report an SMS's delivery before its SID is committed; once a group is written,
+the statuses that waited for its SIDs are applied (``gateway.sms.delivery``).
+
 The database away when an outcome is written was a second window: the mail was sent, its
 ``sent`` was lost, and after the lease the sweep sent it again (six notifications twice
 after one outage). Such a group is kept and written again, with a growing pause, until
@@ -31,6 +34,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.outbox.outcomes import Outcome, record_outcomes
+from gateway.sms import delivery
 from schema import db
 
 log = logging.getLogger(__name__)
@@ -135,5 +139,18 @@ class OutcomeRecorder:
                 log.exception("recording %d outbox outcomes failed", len(group))
                 error = exc
             break
+        if error is None:
+            self._apply_unmatched([o for _, o in group])
         for batch, outcome in group:
             batch._finish(outcome, error)
+
+    def _apply_unmatched(self, outcomes: list[Outcome]) -> None:
+        """Statuses Twilio reported before these SIDs were committed, applied now."""
+        sids = [o.provider_id for o in outcomes if o.channel == "sms" and o.provider_id]
+        if not sids:
+            return
+        try:
+            with db.transaction(self._sessions) as session:
+                delivery.apply_unmatched(session, sids)
+        except Exception:  # they wait for the sweep; the outcomes themselves are written
+            log.exception("applying early delivery statuses failed")

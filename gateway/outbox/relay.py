@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.sms import delivery
 from schema.models import OutboxItem
 from schema.models.base import utcnow
 
@@ -87,7 +88,9 @@ def sweep_stuck(
 ) -> int:
     """Rows ``sending`` for longer than ``lease`` lost their worker: retry them (or give up).
 
-    Then relay every due ``pending`` row. Returns how many stuck rows were recovered.
+    Then apply delivery statuses that arrived before their SID was recorded and are still
+    waiting (``gateway.sms.delivery``), and relay every due ``pending`` row. Returns how
+    many stuck rows were recovered.
     """
     now = utcnow()
     cutoff = now - timedelta(seconds=lease)
@@ -105,5 +108,7 @@ def sweep_stuck(
         ).rowcount  # type: ignore[attr-defined]
     if dead or back:
         log.warning("sweep: %d stuck rows back to pending, %d dead", back, dead)
+    with sessions() as session, session.begin():
+        delivery.apply_unmatched(session)
     relay_pending(sessions, send)
     return int(dead + back)

@@ -6,7 +6,7 @@ from schema.models.inbox import InboxItem
 from schema.models.mailboxes import Mailbox, MailboxUid
 from schema.models.media import MediaFetch
 from schema.models.messages import Attachment, KnownMessageId, Message
-from schema.models.outbox import OutboxItem
+from schema.models.outbox import OutboxItem, UnmatchedStatusCallback
 from schema.models.people import Agent, Contact, ContactIdentity
 from schema.models.queues import Queue, QueueAddress, queue_members
 from schema.models.sla import SlaHoliday, SlaPolicy
@@ -33,5 +33,6 @@ __all__ = [
     "SlaPolicy",
     "Ticket",
     "TicketTag",
+    "UnmatchedStatusCallback",
     "queue_members",
 ]

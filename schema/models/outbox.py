@@ -48,8 +48,27 @@ class OutboxItem(Base):
     # Indexed: Twilio's delivery callbacks find their row by it.
     provider_id: Mapped[str | None] = mapped_column(SafeString(200), index=True)
     delivery_status: Mapped[str | None] = mapped_column(SafeString(32))
+    # An SMS as sent: its length in segments and their encoding (GSM-7 or UCS-2).
+    segments: Mapped[int | None] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(SafeString(8))
     idempotency_key: Mapped[str] = mapped_column(SafeString(200), unique=True)
     next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class UnmatchedStatusCallback(Base):
+    """A delivery status Twilio reported for a SID that no outbox row carries yet.
+
+    Twilio can call back before the worker has committed the SID it returned; such a
+    status waits here and is applied when the SID is recorded (``gateway.sms.delivery``).
+    """
+
+    __tablename__ = "unmatched_status_callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(SafeString(64), index=True)
+    status: Mapped[str] = mapped_column(SafeString(32))
+    error_code: Mapped[str | None] = mapped_column(SafeString(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

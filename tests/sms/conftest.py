@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from admin_cli.app import BackgroundGateway, Gateway
 from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
+from workers.transports.twilio_standin import TwilioStandIn
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 ACCOUNT_SID = "AC" + "a" * 32
@@ -136,6 +137,19 @@ def sms_gateway(sms_runtime: Runtime) -> Iterator[Gateway]:
     """The real listeners (SMTP and HTTP) and processor on free loopback ports."""
     with BackgroundGateway(sms_runtime, sweep_seconds=0.5) as gw:
         yield gw
+
+
+@pytest.fixture
+def live(sms_env: dict[str, str]) -> Iterator[tuple[Gateway, Runtime, TwilioStandIn]]:
+    """The live gateway sending its SMS to a local Twilio stand-in."""
+    with TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as standin:
+        env = {**sms_env, **standin.settings_env(OUR_NUMBER)}
+        runtime = open_runtime(load_settings(env), migrate=True)
+        try:
+            with BackgroundGateway(runtime, sweep_seconds=0.5) as gateway:
+                yield gateway, runtime, standin
+        finally:
+            runtime.close()
 
 
 @pytest.fixture

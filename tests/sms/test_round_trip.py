@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select
 
-from admin_cli.app import BackgroundGateway, Gateway
+from admin_cli.app import Gateway
 from gateway import tickets
 from gateway.agents import add_agent
-from gateway.config import load_settings
-from gateway.runtime import Runtime, open_runtime
+from gateway.runtime import Runtime
 from gateway.tickets import NewMessage
 from schema.models import OutboxItem, Ticket
 from tests.sms.conftest import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     CUSTOMER,
     OUR_NUMBER,
     PUBLIC_URL,
@@ -25,18 +19,6 @@ from tests.sms.conftest import (
 )
 from tests.waiting import wait_until
 from workers.transports.twilio_standin import TwilioStandIn
-
-
-@pytest.fixture
-def live(sms_env: dict[str, str]) -> Iterator[tuple[Gateway, Runtime, TwilioStandIn]]:
-    with TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as standin:
-        env = {**sms_env, **standin.settings_env(OUR_NUMBER)}
-        runtime = open_runtime(load_settings(env), migrate=True)
-        try:
-            with BackgroundGateway(runtime, sweep_seconds=0.5) as gateway:
-                yield gateway, runtime, standin
-        finally:
-            runtime.close()
 
 
 def _row(runtime: Runtime, template: str) -> OutboxItem | None:

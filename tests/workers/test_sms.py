@@ -89,10 +89,20 @@ def test_an_sms_row_is_sent_and_its_sid_recorded(
     assert message.body.endswith("- Ann Agent, ticket T-000123")
     assert message.status_callback == "https://help.example.com/twilio/status"
 
+    assert (sent.segments, sent.encoding) == (1, "GSM-7")
+    # What the CLI shows is the SMS as it was sent, whatever the row would render to now.
+    with runtime.transaction() as session:
+        session.execute(
+            update(OutboxItem).values(context={"vars": _with_text("Привет " * 100), "from": ""})
+        )
     listed = ticketgw("outbox", "list", "--json", **env)
     assert listed.exit_code == 0
     [record] = json.loads(listed.stdout)
-    assert (record["provider_id"], record["segments"]) == (message.sid, 1)
+    assert (record["provider_id"], record["segments"], record["encoding"]) == (
+        message.sid,
+        1,
+        "GSM-7",
+    )
     table = ticketgw("outbox", "list", **env, COLUMNS="250").stdout
     assert message.sid in table
 
@@ -212,11 +222,12 @@ def test_non_gsm_text_is_counted_in_ucs2_segments(
 ) -> None:
     row_id = _sms_row(runtime, vars=_with_text(text))
     relay_pending(runtime.sessions, to_broker(workers(**twilio.settings_env())))
-    _status(runtime, row_id, "sent")
+    sent = _status(runtime, row_id, "sent")
     [message] = twilio.messages
     assert message.body == text + SIGNATURE
     assert (measure(message.body).encoding, measure(message.body).units) == (encoding, units)
     assert message.num_segments == segments
+    assert (sent.segments, sent.encoding) == (segments, encoding)
     shown = ticketgw("outbox", "show", str(row_id), **twilio.settings_env())
     assert shown.exit_code == 0
     assert f"segments: {segments} (" in shown.stdout

@@ -20,7 +20,9 @@ What it speaks, as Twilio does (https://www.twilio.com/docs/messaging/api/messag
 Failures on demand: :meth:`~TwilioStandIn.fail_next` answers the next requests with a status
 (429, 500) or an error code; :meth:`~TwilioStandIn.refuse` always refuses one number (21211,
 21610). :meth:`~TwilioStandIn.report` posts a status callback signed with the auth token, the
-way Twilio reports delivery. Everything received is kept in :attr:`TwilioStandIn.messages`.
+way Twilio reports delivery; :meth:`~TwilioStandIn.report_early` does so for the next message
+before its creation is answered, as Twilio may do before the sender has recorded the SID.
+Everything received is kept in :attr:`TwilioStandIn.messages`.
 """
 
 from __future__ import annotations
@@ -153,6 +155,8 @@ class TwilioStandIn:
         self._media: dict[str, Media] = {}  # hosted with add_media
         self._failures: deque[_Failure] = deque()
         self._refused: dict[str, int] = {}
+        self._early: tuple[tuple[str, ...], str | None] | None = None
+        self.early_answers: list[int] = []  # what the callback URL answered report_early's posts
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer((host, 0), _handler(self))
         self._server.daemon_threads = True
@@ -207,6 +211,15 @@ class TwilioStandIn:
         with self._lock:
             self._refused[number] = code
 
+    def report_early(self, *statuses: str, send_to: str | None = None) -> None:
+        """Post ``statuses`` for the next message before answering its creation.
+
+        ``send_to`` is where the callbacks really go when the ``StatusCallback`` URL is a
+        public one in front of it (a proxy); they are signed for ``StatusCallback``.
+        """
+        with self._lock:
+            self._early = (statuses, send_to)
+
     def add_media(self, content: bytes, content_type: str) -> str:
         """Host ``content`` as the media of a received MMS; returns its URL (``MediaUrl0``)."""
         message_sid, media = new_sid("MM"), Media(new_sid("ME"), content_type, content)
@@ -231,12 +244,26 @@ class TwilioStandIn:
                 raise TimeoutError(f"{len(matching())} of {count} SMS reached the stand-in")
             return matching()
 
-    def report(self, sid: str, status: str, error_code: int | None = None) -> int:
+    def report(
+        self,
+        sid: str,
+        status: str,
+        error_code: int | None = None,
+        *,
+        send_to: str | None = None,
+    ) -> int:
         """Post a delivery status callback for message ``sid``, signed as Twilio signs it.
 
-        Returns the HTTP status the callback URL answered.
+        Returns the HTTP status the callback URL (or ``send_to``) answered.
         """
-        message = next(m for m in self.messages if m.sid == sid)
+        with self._lock:
+            message = next(m for m in self.messages if m.sid == sid)
+        return self._report(message, status, error_code, send_to)
+
+    def _report(
+        self, message: StandInMessage, status: str, error_code: int | None, send_to: str | None
+    ) -> int:
+        sid = message.sid
         if not message.status_callback:
             raise ValueError(f"message {sid} has no StatusCallback")
         form = {
@@ -253,13 +280,14 @@ class TwilioStandIn:
             form["MessagingServiceSid"] = message.messaging_service_sid
         if error_code is not None:
             form["ErrorCode"] = str(error_code)
-        return self.post_signed(message.status_callback, form)
+        return self.post_signed(message.status_callback, form, send_to=send_to)
 
-    def post_signed(self, url: str, form: dict[str, str]) -> int:
-        """POST ``form`` to ``url`` with ``X-Twilio-Signature``, as Twilio calls webhooks."""
+    def post_signed(self, url: str, form: dict[str, str], *, send_to: str | None = None) -> int:
+        """POST ``form`` to ``url`` (or ``send_to``) with ``X-Twilio-Signature`` for ``url``,
+        as Twilio calls webhooks."""
         signature = RequestValidator(self.auth_token).compute_signature(url, form)
         request = urllib.request.Request(
-            url,
+            send_to or url,
             data=urllib.parse.urlencode(form).encode(),
             headers={
                 "X-Twilio-Signature": signature,
@@ -319,6 +347,13 @@ class TwilioStandIn:
             media=[self._fetch(url) for url in media_urls],
             form=form,
         )
+        with self._lock:
+            early, self._early = self._early, None
+        if early is not None:
+            statuses, send_to = early
+            answers = [self._report(message, status, None, send_to) for status in statuses]
+            with self._lock:
+                self.early_answers.extend(answers)
         with self._lock:
             self.messages.append(message)
             self._lock.notify_all()
