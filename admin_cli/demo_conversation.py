@@ -42,6 +42,8 @@ def play(settings: Settings) -> tuple[str, str]:
             twilio_auth_token=twilio.auth_token,
             twilio_from=demo_sms.OUR_NUMBER,
             twilio_api_base=twilio.base_url,
+            # The demo posts the webhook to the listener itself: no proxy in between.
+            public_url=None,
         )
         runtime = open_runtime(live, migrate=True)
         try:

@@ -1,6 +1,8 @@
 """The SMS half of ``ticketgw demo``: a customer texts, an agent answers from her mail client.
 
-The texts the customer's phone receives are captured at the local Twilio stand-in
+The customer's text reaches the live HTTP listener as Twilio delivers it: a form POSTed to
+``/twilio/sms`` with ``X-Twilio-Signature`` computed by twilio's ``RequestValidator``. The
+texts the customer's phone receives are captured at the local Twilio stand-in
 (:mod:`workers.transports.twilio_standin`), which the demo's workers send to through the
 real Twilio client; the agent's mail goes through the live SMTP listener.
 """
@@ -8,16 +10,14 @@ real Twilio client; the agent's mail goes through the live SMTP listener.
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from admin_cli.app import Gateway
 from admin_cli.demo_mailbox import Mailbox, reply, send
-from admin_cli.processing import Processing
 from gateway import audit
-from gateway.contacts import contact_for_phone
-from gateway.outbox.relay import relay_pending
-from gateway.queues import DEFAULT_QUEUE, get_queue
-from gateway.tickets import NewMessage, add_message, open_ticket
-from workers.enqueue import to_broker
+from gateway.contacts import find_identity
+from gateway.tickets import change_status
+from schema.models import Message, Ticket
 from workers.transports.twilio_standin import StandInMessage, TwilioStandIn, new_sid
 
 CUSTOMER_NUMBER = "+14155550143"
@@ -31,54 +31,74 @@ ANSWER = (
 
 def play(gateway: Gateway, mailbox: Mailbox, standin: TwilioStandIn, agent: tuple[str, str]) -> str:
     """Run the SMS conversation; returns the ticket reference it happened on."""
+    _close_earlier(gateway)
     before, mails = len(standin.messages), len(mailbox.messages)
-    reference = _customer_texts(gateway, TEXT)
+    sid, answer = _customer_texts(gateway, standin, TEXT)
     _say(f"{CUSTOMER_NUMBER} texts {OUR_NUMBER}: {TEXT}")
+    click.echo(f"  (Twilio's signed webhook POST /twilio/sms, {sid}: {answer})")
 
     _show_sms("the customer's phone receives", _wait(standin, before, 1))
+    reference = _reference(gateway, sid)
     notice = mailbox.wait_for(agent[1], reference, after=mails)
     click.echo(f"\n< the agent is notified: {' '.join(str(notice['Subject']).split())}")
 
-    answer = reply(notice, agent, ANSWER)
-    _say(f"{agent[1]} answers from her mail client: {send(gateway, answer)}")
+    answer_mail = reply(notice, agent, ANSWER)
+    _say(f"{agent[1]} answers from her mail client: {send(gateway, answer_mail)}")
     _show_sms("the customer's phone receives the agent's answer", _wait(standin, before, 2))
     return reference
 
 
-def _customer_texts(gateway: Gateway, text: str) -> str:
-    """The customer's SMS as the inbound SMS pipeline stores it: a ticket on the SMS channel.
-
-    Stored directly, as the seeded tickets are; the notifications it causes are then handed
-    to the workers, as the processor does after a batch.
-    """
+def _close_earlier(gateway: Gateway) -> None:
+    """Close the conversation of an earlier run, so that this text opens a ticket of its own
+    (a text goes onto the sender's open ticket). Closing an SMS ticket sends no SMS."""
     with gateway.runtime.transaction() as session:
-        contact = contact_for_phone(session, CUSTOMER_NUMBER)
-        ticket = open_ticket(
-            session,
-            queue=get_queue(session, DEFAULT_QUEUE),
-            contact=contact,
-            subject=f"SMS from {CUSTOMER_NUMBER}",
-            channel="sms",
-            actor=audit.customer_actor(CUSTOMER_NUMBER),
-        )
-        add_message(
-            session,
-            ticket,
-            NewMessage(
-                author_kind="customer",
-                channel="sms",
-                visible_text=text,
-                full_text=text,
-                sender=CUSTOMER_NUMBER,
-                contact=contact,
-                sms_sid=new_sid("SM"),
-            ),
-        )
-        reference = ticket.reference
-    processing = gateway.processing
-    assert isinstance(processing, Processing), "the demo processes in this process"
-    relay_pending(gateway.runtime.sessions, to_broker(processing.broker))
-    return reference
+        identity = find_identity(session, "phone", CUSTOMER_NUMBER)
+        if identity is None:
+            return
+        earlier = session.scalars(
+            select(Ticket).where(
+                Ticket.contact_id == identity.contact_id, Ticket.status != "closed"
+            )
+        ).all()
+        for ticket in earlier:
+            change_status(session, ticket, "closed", actor=audit.ADMIN)
+            click.echo(f"\n(the last run's SMS conversation {ticket.reference} is closed now)")
+
+
+def _customer_texts(gateway: Gateway, standin: TwilioStandIn, text: str) -> tuple[str, int]:
+    """Post the customer's SMS to the live listener as Twilio does; its MessageSid and the
+    HTTP status the listener answered (``200`` once it is stored)."""
+    assert gateway.http_address is not None, "the demo listens for HTTP"
+    host, port = gateway.http_address
+    sid = new_sid("SM")
+    form = {
+        "ToCountry": "US",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": text,
+        "To": OUR_NUMBER,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": standin.account_sid,
+        "From": CUSTOMER_NUMBER,
+        "FromCountry": "US",
+        "ApiVersion": "2010-04-01",
+    }
+    status = standin.post_signed(f"http://{host}:{port}/twilio/sms", form)
+    if status != 200:
+        raise click.ClickException(f"the HTTP listener refused the demo's SMS with {status}")
+    return sid, status
+
+
+def _reference(gateway: Gateway, sid: str) -> str:
+    """The ticket the text went onto (it is stored before its acknowledgement goes out)."""
+    with gateway.runtime.sessions() as session:
+        ticket = session.scalar(select(Ticket).join(Message).where(Message.sms_sid == sid))
+        if ticket is None:
+            raise click.ClickException(f"the demo's SMS {sid} is on no ticket")
+        return ticket.reference
 
 
 def _wait(standin: TwilioStandIn, before: int, count: int) -> StandInMessage:

@@ -22,6 +22,7 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
         assert "Hi Erin, we have sent a new parcel today." in out
         # By SMS: the acknowledgement and the agent's answer, as the phone receives them.
         assert "+14155550143 texts +15005550006: Hi, the heater I bought" in out
+        assert "(Twilio's signed webhook POST /twilio/sms, SM" in out
         sms = out.split("By SMS:")[1]
         assert "| We got your message: ticket T-0000" in sms
         assert "STOP to opt out" in sms
@@ -50,6 +51,13 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
             ("customer", "sms"),
             ("agent", "email"),
         ]
+    # The texts came in through the HTTP listener, as Twilio's webhooks, into the inbox.
+    inbox = assert_ok(ticketgw("mail", "inbox", "list", "--json")).json()
+    texted = [i for i in inbox if i["channel"] == "sms"]
+    assert [(i["source"], i["sender"], i["status"]) for i in texted] == [
+        ("twilio", "+14155550143", "done")
+    ] * 2
+    assert len({i["ticket_id"] for i in texted}) == 2, "each run's text opened its ticket"
     outbox = assert_ok(ticketgw("outbox", "list", "--json")).json()
     to_phone = [r for r in outbox if r["recipient"] == "+14155550143"]
     assert {r["template"] for r in to_phone} == {"sms_ack", "sms_agent_reply"}
