@@ -1,6 +1,6 @@
 """outbox: segments and encoding of an SMS; delivery statuses waiting for their SID
 
-Revision ID: 0012_sms_segments_unmatched_status
+Revision ID: 0012_sms_segments_unmatched
 Revises: 0011_mailbox_lease
 Create Date: 2026-12-06 04:10:00
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_sms_segments_unmatched_status"
+revision = "0012_sms_segments_unmatched"
 down_revision = "0011_mailbox_lease"
 branch_labels = None
 depends_on = None
