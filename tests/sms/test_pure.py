@@ -27,11 +27,14 @@ from tests.sms.conftest import sms_fields
         ("Cancel", "opt_out"),
         ("END", "opt_out"),
         ("quit ", "opt_out"),
+        ("Revoke", "opt_out"),
+        ("OPTOUT", "opt_out"),
         ("START", "opt_in"),
         ("yes", "opt_in"),
         (" Unstop", "opt_in"),
         ("help", "help"),
         ("\tHELP  ", "help"),
+        ("Info", "help"),
     ],
 )
 def test_keywords_in_any_case_with_surrounding_spaces(text: str, action: str) -> None:
@@ -42,7 +45,8 @@ def test_keywords_in_any_case_with_surrounding_spaces(text: str, action: str) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["please stop texting me", "STOP!", "S T O P", "helpful", "", "stopp", "yes please"]
+    "text",
+    ["please stop texting me", "STOP!", "S T O P", "helpful", "", "stopp", "yes please", "opt out"],
 )
 def test_a_sentence_is_not_a_keyword(text: str) -> None:
     assert keyword(text) is None
