@@ -9,6 +9,9 @@ signed beforehand with twilio's RequestValidator (the client's signing is not ti
   the figure is webhooks answered 200 (committed to the inbox) per second.
 - latency: webhooks at a steady RATE for SECONDS, each on its own schedule (open loop: a
   slow answer does not delay the next request); median, p99 and max of request -> 200.
+  It starts once the processing child has turned the burst into tickets (the inbox has
+  no pending item), so that it measures 200/s and not the burst's backlog; the time that
+  took is printed too.
 
     .venv/bin/python bench/webhook.py [--requests 6000] [--concurrency 32]
                                       [--rate 200] [--seconds 20] [--runs 3]
@@ -33,6 +36,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import redis
+import sqlalchemy
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
@@ -143,6 +147,21 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def wait_processed(db_url: str) -> float:
+    """Seconds until no inbox item is pending (the processing child caught up)."""
+    engine = sqlalchemy.create_engine(db_url)
+    start = time.perf_counter()
+    query = sqlalchemy.text("SELECT count(*) FROM inbox WHERE status = 'pending'")
+    try:
+        while True:
+            with engine.connect() as conn:
+                if not conn.execute(query).scalar():
+                    return time.perf_counter() - start
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
 def wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     import urllib.request
 
@@ -201,7 +220,11 @@ def main() -> int:
             listener = (cpu_seconds(proc.pid) - before[0]) / args.requests * 1000
             processing = (sum(cpu_seconds(c) for c in child) - before[1]) / args.requests * 1000
             paced = signed_requests(int(args.rate * args.seconds), 2 * run + 1)
+            caught_up = wait_processed(db_url)
+            before = cpu_seconds(proc.pid), sum(cpu_seconds(c) for c in child)
             latencies, late_refused = asyncio.run(steady(url, paced, args.rate))
+            steady_listener = (cpu_seconds(proc.pid) - before[0]) / len(paced) * 1000
+            steady_processing = (sum(cpu_seconds(c) for c in child) - before[1]) / len(paced) * 1000
             q = statistics.quantiles(latencies, n=100)
             rates.append(rate)
             p99s.append(q[98])
@@ -210,7 +233,9 @@ def main() -> int:
                   f"{statistics.median(latencies):.1f} ms, p99 {q[98]:.1f} ms, max "
                   f"{max(latencies):.1f} ms ({late_refused} not 200); CPU per webhook "
                   f"during the burst: listener {listener:.2f} ms, processing (so far) "
-                  f"{processing:.2f} ms")  # fmt: skip
+                  f"{processing:.2f} ms; processing caught up {caught_up:.1f} s after the "
+                  f"burst; CPU per webhook at {args.rate:g}/s: listener {steady_listener:.2f} "
+                  f"ms, processing {steady_processing:.2f} ms")  # fmt: skip
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)

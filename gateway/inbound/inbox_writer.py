@@ -7,6 +7,13 @@ thread, which commits everything waiting at that moment in one transaction
 item is still committed before its sender hears "accepted"; under load the commits are
 shared. When the transaction fails (the database is away), every request of the batch
 gets the error.
+
+The writer keeps one connection for itself instead of taking one from the pool for each
+batch: the pool's liveness check is a round trip before every transaction, a fifth of the
+writer's time at 200 webhooks/s (measured with py-spy on the listener). A connection that
+died meanwhile (the database restarted) fails the batch as a disconnect; the batch is then
+tried once more on a fresh connection, which the pool does check, so a restart costs no
+refusal.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from gateway.inbound.inbox import Accepted, Incoming, accept_all
 from gateway.runtime import Runtime
@@ -41,6 +51,7 @@ class InboxWriter:
         self.runtime = runtime
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._conn: Connection | None = None  # the writer thread's own
 
     def start(self) -> None:
         self._thread.start()
@@ -57,6 +68,12 @@ class InboxWriter:
         return await future
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._drop()
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -76,10 +93,31 @@ class InboxWriter:
             if stopping:
                 return
 
+    def _write(self, items: list[Incoming]) -> list[Accepted]:
+        """Commit ``items`` on the writer's connection; once more on a fresh one if it died."""
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self.runtime.engine.connect()  # checked by the pool
+            try:
+                with self.runtime.sessions(bind=self._conn) as session, session.begin():
+                    return accept_all(session, items)
+            except DBAPIError as exc:
+                self._drop()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # already broken: nothing left to release
+                log.debug("closing the inbox writer's connection failed", exc_info=True)
+            self._conn = None
+
     def _commit(self, batch: list[_Waiting]) -> None:
         try:
-            with self.runtime.transaction() as session:
-                accepted = accept_all(session, [w.item for w in batch])
+            accepted = self._write([w.item for w in batch])
         except Exception as exc:  # the database is away: every request of the batch hears it
             for waiting in batch:
                 waiting.loop.call_soon_threadsafe(_fail, waiting.future, exc)

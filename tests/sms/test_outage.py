@@ -49,3 +49,26 @@ def test_database_down_is_503_for_webhooks_and_health(
             assert s.scalar(select(func.count()).select_from(Message)) == 1
     finally:
         runtime.close()
+
+
+def test_a_database_restart_between_webhooks_refuses_none(
+    proxied_env: tuple[dict[str, str], TcpProxy],
+) -> None:
+    """The listener's connection dies while idle; the next webhook is stored all the same."""
+    env, proxy = proxied_env
+    runtime = open_runtime(load_settings(env), migrate=True)
+    try:
+        with BackgroundGateway(runtime, sweep_seconds=0.5) as gw:
+            assert gw.http_address is not None
+            twilio = TwilioClient(gw.http_address)
+            assert twilio.post("/twilio/sms", sms_fields("before the restart")).status_code == 200
+            proxy.cut()  # breaks every open connection, the listener's among them
+            proxy.restore()
+            assert twilio.post("/twilio/sms", sms_fields("after the restart")).status_code == 200
+            assert gw.processor.wait_idle(10)
+            twilio.http.close()
+        with runtime.sessions() as s:
+            texts = set(s.scalars(select(Message.visible_text)))
+            assert texts == {"before the restart", "after the restart"}
+    finally:
+        runtime.close()
