@@ -62,6 +62,7 @@ def test_a_database_restart_between_webhooks_refuses_none(
             assert gw.http_address is not None
             twilio = TwilioClient(gw.http_address)
             assert twilio.post("/twilio/sms", sms_fields("before the restart")).status_code == 200
+            assert gw.processor.wait_idle(10)  # the restart is to hit only the idle listener
             proxy.cut()  # breaks every open connection, the listener's among them
             proxy.restore()
             assert twilio.post("/twilio/sms", sms_fields("after the restart")).status_code == 200
