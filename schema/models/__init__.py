@@ -1,6 +1,6 @@
 """The ticket store: every table the gateway uses, as SQLAlchemy 2 typed models."""
 
-from schema.models.audit import AuditEvent, Escalation
+from schema.models.audit import AuditEvent
 from schema.models.base import Base
 from schema.models.inbox import InboxItem
 from schema.models.mailboxes import Mailbox, MailboxUid
@@ -10,6 +10,7 @@ from schema.models.outbox import OutboxItem, UnmatchedStatusCallback
 from schema.models.people import Agent, Contact, ContactIdentity
 from schema.models.queues import Queue, QueueAddress, queue_members
 from schema.models.sla import SlaHoliday, SlaPolicy
+from schema.models.sla_escalations import SlaEscalation
 from schema.models.tickets import Ticket, TicketTag
 
 __all__ = [
@@ -19,7 +20,6 @@ __all__ = [
     "Base",
     "Contact",
     "ContactIdentity",
-    "Escalation",
     "InboxItem",
     "KnownMessageId",
     "Mailbox",
@@ -29,6 +29,7 @@ __all__ = [
     "OutboxItem",
     "Queue",
     "QueueAddress",
+    "SlaEscalation",
     "SlaHoliday",
     "SlaPolicy",
     "Ticket",

@@ -1,20 +1,17 @@
-"""The audit trail of every ticket change, and the escalations already raised."""
+"""The audit trail of every ticket change."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from schema.models.base import Base, SafeString, SafeText, choice, utcnow
+from schema.models.base import Base, SafeString, SafeText, utcnow
 
 if TYPE_CHECKING:
     from schema.models.tickets import Ticket
-
-DEADLINE_KINDS = ("first_response", "resolution")
-ESCALATION_LEVELS = ("warning", "breach")
 
 
 class AuditEvent(Base):
@@ -30,19 +27,4 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(SafeString(32))
     old_value: Mapped[str | None] = mapped_column(SafeText())
     new_value: Mapped[str | None] = mapped_column(SafeText())
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Escalation(Base):
-    """Raised once per ticket, deadline kind and level: the unique key enforces "once"."""
-
-    __tablename__ = "escalations"
-    __table_args__ = (
-        UniqueConstraint("ticket_id", "kind", "level", name="uq_escalations_ticket_kind_level"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(choice(*DEADLINE_KINDS, name="deadline_kind"))
-    level: Mapped[str] = mapped_column(choice(*ESCALATION_LEVELS, name="escalation_level"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from schema.models.base import Base, SafeJSON, SafeString, choice, utcnow
 from schema.models.queues import PRIORITIES
 
+ESCALATE_BY = ("email", "sms", "both")
+
 
 def _unique_where(name: str, *columns: str, where: str) -> Index:
     """A unique index over the rows that match ``where``, on PostgreSQL and SQLite alike.
@@ -53,6 +55,11 @@ class SlaPolicy(Base):
     timezone: Mapped[str] = mapped_column(SafeString(64), default="UTC")
     warn_at_percent: Mapped[int] = mapped_column(Integer, default=80)
     escalate_to: Mapped[list[str]] = mapped_column(SafeJSON(), default=list)
+    # How escalations reach agents: email, sms (to agents with a phone number, email to
+    # the others) or both.
+    escalate_by: Mapped[str] = mapped_column(
+        choice(*ESCALATE_BY, name="escalate_by"), default="email", server_default="email"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

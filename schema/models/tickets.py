@@ -26,6 +26,8 @@ class Ticket(Base):
         Index("ix_tickets_status_queue", "status", "queue_id"),
         Index("ix_tickets_first_response_due", "first_response_due_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
+        # The SLA safety scan reads only the tickets whose next moment has come.
+        Index("ix_tickets_sla_next_check", "sla_next_check_at"),
         # bare replies find their ticket by subject (gateway/threading.py)
         Index("ix_tickets_subject", "subject"),
     )
@@ -54,6 +56,9 @@ class Ticket(Base):
         Integer, default=0, server_default="0"
     )
     resolution_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the escalation scan must look at this ticket next (a warning or breach moment,
+    # or "now" after a change that may move one); NULL: nothing left to watch.
+    sla_next_check_at: Mapped[datetime | None]
     # The satisfaction survey (gateway/csat/): asked once, when first resolved; the first
     # answer is kept (1-5, by email, SMS or a signed link), a later one is ignored.
     csat_asked_at: Mapped[datetime | None]
