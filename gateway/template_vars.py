@@ -55,6 +55,8 @@ AUDIENCE: Mapping[str, str] = {
     "internal_note": "agent",
     "sla_warning": "agent",
     "sla_breach": "agent",
+    "sla_breach2": "agent",
+    "sms_sla_alert": "agent",
     "command_error": "agent",
     "reply_held": "agent",
 }
@@ -73,7 +75,14 @@ _SAMPLE_LINKS = [
     for n in range(1, 6)
 ]
 _CSAT = {"resolved": {"links": _SAMPLE_LINKS}, "sms_resolved": {"links": _SAMPLE_LINKS}}
-_SLA_LEVEL = {"sla_warning": ("warning", 80), "sla_breach": ("breach", 100)}
+_SLA_LEVEL = {
+    "sla_warning": ("warning", 80),
+    "sla_breach": ("breach", 100),
+    "sla_breach2": ("breach2", 150),
+    "sms_sla_alert": ("breach", 100),
+}
+# Business time used at each sample level of a 4-hour target.
+_SAMPLE_ELAPSED = {80: "3h12m", 100: "4h", 150: "6h"}
 _ERROR = {"command": "#priority asap", "reason": "priority must be low, normal, high or urgent"}
 _SHORTENED = {
     "to": "+14155552671",
@@ -101,6 +110,7 @@ def ticket_vars(
     agent: Agent | None = None,
     status: tuple[str | None, str] | None = None,
     sla: tuple[str, str, datetime, int | None] | None = None,
+    sla_elapsed: str | None = None,
     error: tuple[str, str] | None = None,
     sms: Mapping[str, Any] | None = None,
     csat: Mapping[str, Any] | None = None,
@@ -113,7 +123,8 @@ def ticket_vars(
 
     ``agent`` defaults to the author of ``message`` when an agent wrote it (agent_reply,
     internal_note), else to the assignee. ``status`` is ``(old, new)``, ``sla`` is
-    ``(kind, level, due_at, percent)``, ``error`` is ``(command, reason)``, ``sms`` what
+    ``(kind, level, due_at, percent)`` with ``sla_elapsed`` the business time used (``4h``
+    or ``3h12m``), ``error`` is ``(command, reason)``, ``sms`` what
     became of an SMS reply cut to fit (``gateway.sms.overflow``), ``csat`` the rating
     survey a resolved notification asks (``{"links": [...] or None}``; ``None``: no survey).
     ``support_address`` is the queue's first address, or ``default_address`` (the
@@ -142,6 +153,7 @@ def ticket_vars(
                 "level": sla[1],
                 "due_at": sla[2].astimezone(UTC).isoformat(),
                 "percent": sla[3],
+                "elapsed": sla_elapsed,
             }
             if sla
             else None
@@ -183,6 +195,7 @@ def preview_vars(
         message=messages[-1] if messages else None,
         status=_STATUS.get(name),
         sla=(("first_response", level[0], (due or datetime.now(UTC)), level[1]) if level else None),
+        sla_elapsed=_SAMPLE_ELAPSED[level[1]] if level else None,
         error=(_ERRORS[name]["command"], _ERRORS[name]["reason"]) if name in _ERRORS else None,
         sms=_SHORTENED if name == "reply_shortened" else None,
         csat=_CSAT.get(name),
@@ -233,6 +246,7 @@ def sample_vars(name: str) -> dict[str, Any]:
                 "level": level[0],
                 "due_at": due.isoformat(),
                 "percent": level[1],
+                "elapsed": _SAMPLE_ELAPSED[level[1]],
             }
             if level
             else None

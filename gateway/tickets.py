@@ -114,6 +114,7 @@ def open_ticket(
     session.add(ticket)
     lookups(session).add_ticket(ticket)
     deadlines.start(session, ticket, now)
+    ticket.sla_next_check_at = now  # the escalation scan plans its moments (gateway.sla.scan)
     audit.record(session, ticket, actor, "created", new=ticket.status)
     if follows_up is not None:
         audit.record(session, ticket, actor, "follows_up", new=follows_up.reference)
@@ -269,6 +270,7 @@ def _set_status(session: Session, ticket: Ticket, status: str, actor: str, now: 
         ticket.resolved_at = None
     audit.record(session, ticket, actor, "status", old, status)
     deadlines.on_status_change(session, ticket, old, status, now, actor)
+    ticket.sla_next_check_at = now  # re-planned (or cancelled) by the next escalation scan
     events.emit(session, StatusChanged(ticket.id, old, status, actor))
 
 
@@ -296,6 +298,7 @@ def change_priority(
     ticket.updated_at = now or utcnow()
     audit.record(session, ticket, actor, "priority", old, priority)
     deadlines.replan(session, ticket, actor)
+    ticket.sla_next_check_at = ticket.updated_at  # new deadlines: the next scan re-plans
     return ticket
 
 
@@ -308,6 +311,7 @@ def move(session: Session, ticket: Ticket, queue_name: str, *, actor: str) -> Ti
     audit.record(session, ticket, actor, "queue", old, queue.name)
     # Policies may be per queue: the new queue's may promise more, or less.
     deadlines.replan(session, ticket, actor)
+    ticket.sla_next_check_at = ticket.updated_at  # new deadlines: the next scan re-plans
     return ticket
 
 

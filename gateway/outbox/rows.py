@@ -41,7 +41,7 @@ class Recipient:
 
     address: str  # email address or E.164 number
     name: str
-    kind: str  # contact | agent
+    kind: str  # contact | agent | observer (told, but not a participant: no reply token)
     participant_id: int
     locale: str | None = None
 
@@ -52,6 +52,12 @@ class Recipient:
     @classmethod
     def contact(cls, contact: Contact, address: str) -> Recipient:
         return cls(address, contact.name, "contact", contact.id, contact.language)
+
+    @classmethod
+    def observer(cls, address: str) -> Recipient:
+        """Someone kept informed (an SLA escalation address) who is neither agent nor
+        customer: their mail carries no signed reply address."""
+        return cls(address, "", "observer", 0)
 
 
 def new_message_id(ticket: Ticket, domain: str) -> str:
@@ -83,12 +89,11 @@ def enqueue_email(
     """
     support = reply_address(ticket.queue, settings.support_address[0])
     message_id = new_message_id(ticket, settings.message_id_domain)
-    token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
-    headers = {
-        "Message-ID": f"<{message_id}>",
-        "Reply-To": token_address(settings.secret_key, support, token),
-        "X-Loop": LOOP_MARKER,
-    }
+    reply_to = support
+    if recipient.kind != "observer":
+        token = ReplyToken(ticket.id, recipient.kind, recipient.participant_id)  # type: ignore[arg-type]
+        reply_to = token_address(settings.secret_key, support, token)
+    headers = {"Message-ID": f"<{message_id}>", "Reply-To": reply_to, "X-Loop": LOOP_MARKER}
     thread = _thread_ids(session, ticket, recipient)
     if thread:
         headers["In-Reply-To"] = f"<{thread[-1]}>"
