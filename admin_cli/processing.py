@@ -39,9 +39,15 @@ class Processing:
     """The processor thread, plus delivery workers in the embedded default (no Redis)."""
 
     def __init__(
-        self, runtime: Runtime, *, sweep_seconds: float, delivery: DeliveryOptions | None = None
+        self,
+        runtime: Runtime,
+        *,
+        sweep_seconds: float,
+        delivery: DeliveryOptions | None = None,
+        scheduler: bool = False,
     ) -> None:
         self.runtime = runtime
+        self.scheduler = scheduler  # the SLA scheduler, with the embedded workers
         self.broker = setup_broker(runtime.settings, runtime=runtime, options=delivery)
         self.processor = InboxProcessor(runtime, sweep_seconds=sweep_seconds, on_batch=self._relay)
         self.workers: RunningWorkers | None = None
@@ -55,7 +61,7 @@ class Processing:
 
     def start(self) -> None:
         if not self.runtime.settings.redis_url:
-            self.workers = start_workers(self.broker)
+            self.workers = start_workers(self.broker, scheduler=self.scheduler)
         self.processor.start()
         request_fetch(self.runtime.sessions, self.broker)  # left over from the last run
 
@@ -149,7 +155,8 @@ def _child_main(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     runtime = open_runtime(settings)
-    processing = Processing(runtime, sweep_seconds=sweep_seconds)
+    # `serve` in the embedded default: its worker threads also run the SLA scheduler.
+    processing = Processing(runtime, sweep_seconds=sweep_seconds, scheduler=True)
     processing.start()
     parent = multiprocessing.parent_process()
     try:

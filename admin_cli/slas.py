@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from admin_cli import sla_scan_cmd
 from admin_cli.context import transaction
 from admin_cli.output import done, print_json, print_table
 from admin_cli.sla_report_cmd import report
@@ -207,3 +208,7 @@ def holidays_remove(day: str, policy: str | None) -> None:
     with transaction() as session:
         holidays.remove_holiday(session, when, policy=policy)
     done(f"{when.isoformat()} is no longer a holiday for {holidays.scope(policy)}")
+
+
+sla.add_command(sla_scan_cmd.scan)
+sla.add_command(sla_scan_cmd.escalate_by)

@@ -1,4 +1,5 @@
-"""``ticketgw worker``: Dramatiq worker processes on Redis, with the outbox sweep.
+"""``ticketgw worker``: Dramatiq worker processes on Redis, with the outbox sweep and the
+SLA scheduler (``--no-scheduler`` leaves the scheduler to other worker processes).
 
 ``--processes N`` runs N processes: one runs in this process, more are spawned children
 supervised from here (restarted if one dies; all stopped on SIGTERM or Ctrl-C; a child
@@ -53,6 +54,18 @@ NO_REDIS = (
     show_default=True,
     help="Seconds before the first retry of a temporary failure; doubles each attempt.",
 )
+@click.option(
+    "--sla-scan-every",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between SLA safety scans.",
+)
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not run the SLA scheduler here (extra worker processes).",
+)
 @click.option("--namespace", default=NAMESPACE, show_default=True, help="Redis key prefix.")
 def worker(
     processes: int,
@@ -60,10 +73,14 @@ def worker(
     lease: float,
     sweep_every: float,
     backoff_base: float,
+    sla_scan_every: float,
+    no_scheduler: bool,
     namespace: str,
 ) -> None:
-    """Deliver notifications: run worker processes against TICKETGW_REDIS_URL.
+    """Deliver notifications and escalate SLAs: worker processes on TICKETGW_REDIS_URL.
 
+    Each process also runs the SLA scheduler: a safety scan every --sla-scan-every seconds
+    and delayed checks at each ticket's next moment; several can run at once.
     Stops on SIGTERM or Ctrl-C; rows being sent then are finished or found by the sweep.
     """
     settings = load_settings()
@@ -73,11 +90,12 @@ def worker(
         backoff=Backoff(base=backoff_base),
         lease=lease,
         sweep_every=sweep_every,
+        sla_scan_every=sla_scan_every,
         send_timeout=min(30.0, lease / 2),  # a send must end before its lease does
     )
     _log_setup()
     _check_connections(settings, processes * pool_size(threads))
-    args = (settings, options, threads, namespace)
+    args = (settings, options, threads, namespace, not no_scheduler)
     if processes == 1:
         run_process(*args)
     else:
@@ -85,8 +103,9 @@ def worker(
 
 
 def pool_size(threads: int) -> int:
-    """Database connections one worker process may hold: its threads, recorder and sweep."""
-    return threads + 2
+    """Database connections one worker process may hold: its threads, recorder, sweep and
+    SLA scan."""
+    return threads + 3
 
 
 def _check_connections(settings: Settings, wanted: int) -> None:
@@ -113,6 +132,7 @@ def run_process(
     options: DeliveryOptions,
     threads: int,
     namespace: str,
+    scheduler: bool = True,
     parent: int | None = None,
 ) -> None:
     """One worker process: threads and sweep until SIGTERM/SIGINT (or ``parent`` is gone)."""
@@ -135,8 +155,14 @@ def run_process(
     )
     runtime = Runtime(settings, engine, db.make_sessionmaker(engine))
     broker = setup_broker(settings, options=options, runtime=runtime, namespace=namespace)
-    running = start_workers(broker, threads=threads)
-    log.info("worker %d: %d threads, namespace %s", os.getpid(), threads, namespace)
+    running = start_workers(broker, threads=threads, scheduler=scheduler)
+    log.info(
+        "worker %d: %d threads, namespace %s, SLA scheduler %s",
+        os.getpid(),
+        threads,
+        namespace,
+        "on" if scheduler else "off",
+    )
     while not stop.wait(0.5):
         if parent is not None and os.getppid() != parent:
             break

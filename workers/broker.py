@@ -33,13 +33,14 @@ from gateway.config import Settings
 from gateway.outbox.relay import sweep_stuck
 from gateway.runtime import Runtime
 from schema.models.base import utcnow
-from workers import fetch_media
+from workers import fetch_media, sla_scheduler
 from workers.deliver import Sender, deliver_batch
 from workers.enqueue import to_broker
 from workers.fetch_media import fetch_due
 from workers.middleware import DeliveryContext, DeliveryOptions, delivery_context
 from workers.send_email import send_email
 from workers.send_sms import send_sms
+from workers.sla_scheduler import SlaScanLoop
 
 log = logging.getLogger(__name__)
 NAMESPACE = "ticketgw"
@@ -72,6 +73,7 @@ def setup_broker(
     for name, queue, sender in ACTORS:
         _declare_actor(broker, name, queue, sender)
     _declare_media_actor(broker)
+    sla_scheduler.declare_actor(broker)
     return broker
 
 
@@ -159,20 +161,28 @@ class SweepLoop:
 
 @dataclass(slots=True)
 class RunningWorkers:
-    """A started ``dramatiq.Worker`` and the sweep loop; :meth:`stop` ends both."""
+    """A started ``dramatiq.Worker``, the sweep loop and the SLA scheduler, if it runs;
+    :meth:`stop` ends them."""
 
     worker: dramatiq.Worker
     sweep: SweepLoop
+    sla: SlaScanLoop | None = None
 
     def stop(self) -> None:
+        if self.sla is not None:
+            self.sla.stop()
         self.sweep.stop()
         self.worker.stop()
 
 
 def start_workers(
-    broker: dramatiq.Broker, *, threads: int = 4, sweep: bool = True
+    broker: dramatiq.Broker, *, threads: int = 4, sweep: bool = True, scheduler: bool = False
 ) -> RunningWorkers:
-    """Worker threads (and the sweep loop) in this process, for any broker."""
+    """Worker threads (and the sweep loop) in this process, for any broker.
+
+    ``scheduler`` also runs the SLA safety scan (``workers.sla_scheduler``) every
+    ``DeliveryOptions.sla_scan_every`` seconds.
+    """
     # Middleware such as TimeLimit starts on this signal; dramatiq's CLI sends it, we must.
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
@@ -180,4 +190,6 @@ def start_workers(
     loop = SweepLoop(broker)
     if sweep:
         loop.start()
-    return RunningWorkers(worker, loop)
+    every = delivery_context(broker).options.sla_scan_every
+    sla = SlaScanLoop(broker, every).start() if scheduler else None
+    return RunningWorkers(worker, loop, sla)

@@ -38,6 +38,7 @@ class DeliveryOptions:
     backoff: Backoff = field(default_factory=Backoff)
     lease: float = 300.0  # a row `sending` for longer than this lost its worker
     sweep_every: float = 30.0  # seconds between outbox sweeps
+    sla_scan_every: float = 30.0  # seconds between SLA safety scans (workers.sla_scheduler)
     send_timeout: float = 30.0  # socket timeout towards providers; must stay below `lease`
     relay_reuse: Reuse = field(default_factory=Reuse)  # when an SMTP connection is recycled
 

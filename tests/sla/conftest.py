@@ -15,7 +15,9 @@ from gateway.runtime import Runtime
 from gateway.sla.policies import set_policy
 from gateway.sla.recipients import set_escalate_by
 from schema.models import OutboxItem, SlaEscalation, Ticket
-from tests.cli.conftest import make_ticket
+from tests.cli.conftest import gw, make_ticket, ticketgw
+
+__all__ = ["gw", "ticketgw"]  # the CLI fixtures, for the `sla scan` tests here
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ANN, BOB, MIA = "ann@example.com", "bob@example.com", "mia@example.com"

@@ -1,0 +1,112 @@
+"""``ticketgw sla scan`` and ``sla escalate-by``: the escalation scan by hand, and how it
+reaches agents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from redis.exceptions import RedisError
+
+from admin_cli.context import runtime, transaction
+from admin_cli.output import done, echo, iso, print_json, print_table
+from gateway.errors import InvalidInput
+from gateway.runtime import Runtime
+from gateway.sla.escalation import Raised, format_elapsed
+from gateway.sla.recipients import set_escalate_by
+from gateway.sla.scan import scan as run_scan
+from schema.models.base import utcnow
+from schema.models.sla import ESCALATE_BY
+from workers.broker import setup_broker
+from workers.relay import relay_pending
+
+
+def raised_record(row: Raised) -> dict[str, Any]:
+    """JSON keys of `sla scan --json`."""
+    return {
+        "ticket": row.reference,
+        "subject": row.subject,
+        "deadline": row.moment.deadline,
+        "level": row.moment.level,
+        "percent": row.moment.percent,
+        "due_at": iso(row.moment.at),
+        "deadline_at": iso(row.moment.deadline_at),
+        "elapsed": format_elapsed(row.moment.elapsed),
+        "outcome": row.outcome,
+        "recipients": list(row.recipients),
+    }
+
+
+def _instant(text: str | None) -> datetime:
+    if text is None:
+        return utcnow()
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--at {text!r}: use an ISO time, e.g. 2026-12-07T13:00Z") from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+@click.command("scan")
+@click.option(
+    "--at", "at", metavar="ISO-TIME", help="Scan as if it were this time (UTC if no zone)."
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+def scan(at: str | None, as_json: bool) -> None:
+    """Raise the SLA warnings and breaches due now (or at --at) and print them.
+
+    What is due goes to the outbox and to the workers; a level is raised once per ticket
+    and deadline, so running this again raises nothing twice.
+    """
+    now = _instant(at)
+    rt = runtime()
+    report = run_scan(rt, now)
+    if report.raised:
+        _relay(rt)
+    rows = [raised_record(r) for r in report.raised]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ("Ticket", "Subject", "Deadline", "Level", "Due at", "Elapsed", "Outcome", "Sent to"),
+        (
+            (
+                r["ticket"],
+                r["subject"],
+                r["deadline"].replace("_", " "),
+                r["level"],
+                r["due_at"],
+                f"{r['elapsed']} ({r['percent']}%)",
+                r["outcome"],
+                r["recipients"],
+            )
+            for r in rows
+        ),
+    )
+    sent = sum(1 for r in report.raised if r.outcome == "sent")
+    echo(f"scanned at {iso(now)}: {sent} escalations sent, {report.checked} tickets checked")
+
+
+def _relay(rt: Runtime) -> None:
+    """Hand the new rows to the workers on Redis now; without Redis `serve` sends them."""
+    if not rt.settings.redis_url:
+        return
+    broker = setup_broker(rt.settings, runtime=rt)
+    try:
+        relay_pending(rt.sessions, broker)
+    except RedisError as exc:
+        echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
+    finally:
+        broker.close()
+
+
+@click.command("escalate-by")
+@click.argument("name")
+@click.argument("channel", metavar="email|sms|both", type=click.Choice(ESCALATE_BY))
+def escalate_by(name: str, channel: str) -> None:
+    """How policy NAME's escalations reach agents: email, sms (agents with a phone
+    number; email for the others) or both."""
+    with transaction() as session:
+        set_escalate_by(session, name, channel)
+    done(f"SLA policy {name} escalates by {channel}")
