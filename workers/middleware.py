@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 
 from dramatiq import Broker, Middleware
@@ -23,6 +25,7 @@ from gateway.backoff import Backoff
 from gateway.config import Settings
 from gateway.outbox.recorder import OutcomeRecorder
 from gateway.runtime import Runtime, open_runtime
+from schema.models.base import utcnow
 from workers.transports.base import NotConfigured, OutgoingSms, Transport
 from workers.transports.smtp import Reuse, SmtpTransport
 from workers.transports.twilio import TwilioTransport
@@ -39,6 +42,7 @@ class DeliveryOptions:
     lease: float = 300.0  # a row `sending` for longer than this lost its worker
     sweep_every: float = 30.0  # seconds between outbox sweeps
     sla_scan_every: float = 30.0  # seconds between SLA safety scans (workers.sla_scheduler)
+    clock: Callable[[], datetime] = utcnow  # what the SLA scheduler takes for "now"
     send_timeout: float = 30.0  # socket timeout towards providers; must stay below `lease`
     relay_reuse: Reuse = field(default_factory=Reuse)  # when an SMTP connection is recycled
 

@@ -26,7 +26,6 @@ import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dramatiq
@@ -35,7 +34,6 @@ from sqlalchemy import select
 
 from gateway.sla.scan import ScanReport, scan
 from schema.models import Ticket
-from schema.models.base import utcnow
 from workers.middleware import delivery_context
 from workers.relay import relay_pending
 
@@ -44,14 +42,13 @@ ACTOR = "sla_check"
 QUEUE = "sla"
 HORIZON = timedelta(minutes=2)
 _BOOKED_LOCK = threading.Lock()
-Clock = Callable[[], datetime]
 
 
 def declare_actor(broker: dramatiq.Broker) -> None:
     """``sla_check(ticket_ids)``: check those tickets now, then book their next moments."""
 
     def run(ticket_ids: list[int]) -> None:
-        check_now(broker, utcnow(), ticket_ids)
+        check_now(broker, delivery_context(broker).options.clock(), ticket_ids)
 
     dramatiq.actor(
         broker=broker, actor_name=ACTOR, queue_name=QUEUE, max_retries=3, min_backoff=1000
@@ -115,13 +112,12 @@ def _first_bookings(broker: dramatiq.Broker, soon: dict[int, datetime]) -> list[
 
 
 class SlaScanLoop:
-    """Runs :func:`safety_scan` every ``every`` seconds in a daemon thread.
+    """Runs :func:`safety_scan` every ``every`` seconds in a daemon thread, at the time
+    ``DeliveryOptions.clock`` gives (tests pass a clock of their own)."""
 
-    ``clock`` is the time the scan believes it is (tests pass their own).
-    """
-
-    def __init__(self, broker: dramatiq.Broker, every: float, clock: Clock = utcnow) -> None:
-        self.broker, self.every, self.clock = broker, every, clock
+    def __init__(self, broker: dramatiq.Broker, every: float) -> None:
+        self.broker, self.every = broker, every
+        self.clock = delivery_context(broker).options.clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sla-scan", daemon=True)
 
