@@ -25,7 +25,7 @@ def test_list_table_and_json(ticketgw: Ticketgw) -> None:
         assert name in table
     assert "default, de" in table
     listed = {t["name"]: t for t in assert_ok(ticketgw("templates", "list", "--json")).json()}
-    assert len(listed) == 16
+    assert len(listed) == 18
     assert listed["ack"] == {
         "name": "ack",
         "channel": "email",

@@ -35,17 +35,19 @@ EMAIL = (
     "closed",
     "sla_warning",
     "sla_breach",
+    "sla_breach2",
     "command_error",
     "reply_shortened",
     "reply_held",
 )
-SMS = ("sms_ack", "sms_help", "sms_agent_reply", "sms_resolved")
+SMS = ("sms_ack", "sms_help", "sms_agent_reply", "sms_resolved", "sms_sla_alert")
 TO_AGENTS = (
     "new_ticket",
     "customer_reply",
     "internal_note",
     "sla_warning",
     "sla_breach",
+    "sla_breach2",
     "reply_shortened",
 )
 COMMANDS = ("#note", "#close", "#resolve", "#pending", "#open", "#assign EMAIL|me")
@@ -370,7 +372,8 @@ def test_ticket_vars_for_sla_and_sms(runtime: Runtime) -> None:
             recipient_name="",
             recipient_address="+14155552671",
             default_address="help@example.net",
-            sla=("resolution", "breach", datetime(2026, 11, 23, 15, 0, tzinfo=UTC), None),
+            sla=("resolution", "breach", datetime(2026, 11, 23, 15, 0, tzinfo=UTC), 100),
+            sla_elapsed="16h",
         )
     assert values["customer"] == {"name": "", "address": "+14155552671"}
     assert values["agent"] is None
@@ -378,10 +381,12 @@ def test_ticket_vars_for_sla_and_sms(runtime: Runtime) -> None:
         "kind": "resolution",
         "level": "breach",
         "due_at": "2026-11-23T15:00:00+00:00",
-        "percent": None,
+        "percent": 100,
+        "elapsed": "16h",
     }
     mail = render_email("sla_breach", values)
     assert "resolution deadline" in mail.text
+    assert "(16h of business time used, 100% of the target)" in mail.text
     assert "2026-11-23 15:00 UTC" in mail.subject
     assert "nobody yet" in mail.text
     assert ref in render_sms("sms_ack", values)
