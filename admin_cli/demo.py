@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_cli import demo_conversation
+from admin_cli import demo_conversation, demo_sla
 from admin_cli.context import runtime, transaction
 from admin_cli.db_cmd import migrate_to_head
 from admin_cli.output import done
@@ -76,7 +76,8 @@ def demo() -> None:
     Migrates the database, adds two agents and the default SLA policies, and opens a few
     tickets from customers writing by email and by SMS. Then a customer writes to the live
     SMTP listener, replies to the acknowledgement, and an agent answers from her mail
-    client; the mails they receive are shown. Safe to run again.
+    client; the mails they receive are shown. Last, an urgent ticket nobody answers
+    escalates: warning, breach, second breach. Safe to run again.
     """
     # Delivery problems are shown in the outbox (`ticketgw outbox list`), not as log noise
     # in the middle of the demo's output.
@@ -98,6 +99,7 @@ def demo() -> None:
         "standing in for the customers' and agents' mail servers (nothing leaves this machine)."
     )
     demo_conversation.play(runtime().settings)
+    demo_sla.play(runtime())
 
 
 def _open(session: Session, item: DemoTicket) -> Ticket:

@@ -64,10 +64,17 @@ def scan(at: str | None, as_json: bool) -> None:
     report = run_scan(rt, now)
     if report.raised:
         _relay(rt)
-    rows = [raised_record(r) for r in report.raised]
     if as_json:
-        print_json(rows)
+        print_json([raised_record(r) for r in report.raised])
         return
+    print_raised(report.raised)
+    sent = sum(1 for r in report.raised if r.outcome == "sent")
+    echo(f"scanned at {iso(now)}: {sent} escalations sent, {report.checked} tickets checked")
+
+
+def print_raised(raised: list[Raised]) -> None:
+    """The table of `sla scan`: one row per level raised."""
+    rows = [raised_record(r) for r in raised]
     print_table(
         ("Ticket", "Subject", "Deadline", "Level", "Due at", "Elapsed", "Outcome", "Sent to"),
         (
@@ -84,8 +91,6 @@ def scan(at: str | None, as_json: bool) -> None:
             for r in rows
         ),
     )
-    sent = sum(1 for r in report.raised if r.outcome == "sent")
-    echo(f"scanned at {iso(now)}: {sent} escalations sent, {report.checked} tickets checked")
 
 
 def _relay(rt: Runtime) -> None:

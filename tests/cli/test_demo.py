@@ -29,6 +29,15 @@ def test_demo_twice(ticketgw: Ticketgw) -> None:
         assert "the customer's phone receives the agent's answer" in sms
         assert "| Hi, sorry about that! Please switch it off" in sms
         assert "| - Ann Agent, ticket T-0000" in sms
+        # An urgent ticket escalating, driven by `sla scan --at`: each level once, in order.
+        escalation = sms.split("SLA escalation:")[1]
+        rows = [line.split("│") for line in escalation.splitlines() if "│ T-0000" in line]
+        assert [(r[4].strip(), r[7].strip(), r[8].strip()) for r in rows] == [
+            ("warning", "sent", "bob@example.com (email)"),
+            ("breach", "sent", "bob@example.com (email)"),
+            ("breach2", "sent", "ann@example.com (email)"),  # the manager
+        ]
+        assert escalation.rstrip().endswith("again: each level fires once\n(none)")
 
     agents = assert_ok(ticketgw("agents", "list", "--json")).json()
     assert [a["email"] for a in agents] == ["ann@example.com", "bob@example.com"]
