@@ -8,8 +8,9 @@ now. When several levels of one deadline are due at once (after an outage, or a 
 moment raises nothing, and what it already raised stays recorded.
 
 Each level's row in ``sla_escalations`` is unique per ticket, deadline and level and is
-written in the same savepoint as its outbox rows: a level that another scheduler raised
-first fails the insert, rolls back its outbox rows with it, and is skipped.
+written in the same savepoint as its outbox rows (one savepoint per ticket): a level that
+another scheduler raised first fails the insert, rolls back the ticket's outbox rows with
+it, and the ticket is left to that scheduler.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gateway.sla.levels import Moment, moments
 from gateway.sla.recipients import deliveries
 from gateway.template_vars import ticket_vars
 from gateway.unit_of_work import UnitOfWork
+from schema.db import add_row
 from schema.models import SlaEscalation, SlaPolicy, Ticket
 
 TEMPLATES = {"warning": "sla_warning", "breach": "sla_breach", "breach2": "sla_breach2"}
@@ -71,15 +73,13 @@ def check_ticket(
         return Checked((), None)
     if ticket.sla_paused_at is not None:  # resuming marks the ticket for a check
         return Checked((), None)
-    raised: list[Raised] = []
+    due: list[tuple[Moment, str]] = []
     upcoming: list[datetime] = []
-    for due, later in _running_moments(ticket, policy, set(raised_before), now):
+    for due_now, later in _running_moments(ticket, policy, set(raised_before), now):
+        due.extend(due_now)
         upcoming.extend(m.at for m in later)
-        for moment, outcome in due:
-            row = _raise(uow, ticket, policy, moment, outcome, now)
-            if row is not None:
-                raised.append(row)
-    return Checked(tuple(raised), min(upcoming, default=None))
+    raised = _raise(uow, ticket, policy, due, now) if due else ()
+    return Checked(raised, min(upcoming, default=None))
 
 
 def _running_moments(
@@ -113,39 +113,46 @@ def _running_moments(
 
 
 def _raise(
-    uow: UnitOfWork, ticket: Ticket, policy: SlaPolicy, moment: Moment, outcome: str, now: datetime
-) -> Raised | None:
-    """Record the level and write its notifications; ``None`` if it was raised elsewhere."""
+    uow: UnitOfWork,
+    ticket: Ticket,
+    policy: SlaPolicy,
+    due: list[tuple[Moment, str]],
+    now: datetime,
+) -> tuple[Raised, ...]:
+    """Record the levels and write their notifications, all or nothing: nothing if
+    another scheduler raised one of them first (the unique key)."""
     session, settings = uow.session, uow.settings
-    targets = deliveries(session, ticket, policy, moment.level) if outcome == "sent" else []
+    raised = []
     try:
         with uow.savepoint():
-            session.add(
-                SlaEscalation(
-                    ticket_id=ticket.id,
-                    deadline=moment.deadline,
-                    level=moment.level,
-                    outcome=outcome,
-                    due_at=moment.at,
-                    deadline_at=moment.deadline_at,
-                    fired_at=now,
-                    notifications=len(targets),
+            for moment, outcome in due:
+                targets = (
+                    deliveries(session, ticket, policy, moment.level) if outcome == "sent" else []
                 )
-            )
-            session.flush()
-            for target in targets:
-                _notify(session, settings, ticket, moment, target.channel, target.recipient)
+                add_row(
+                    session,
+                    SlaEscalation,
+                    {
+                        "ticket_id": ticket.id,
+                        "deadline": moment.deadline,
+                        "level": moment.level,
+                        "outcome": outcome,
+                        "due_at": moment.at,
+                        "deadline_at": moment.deadline_at,
+                        "fired_at": now,
+                        "notifications": len(targets),
+                    },
+                )
+                for target in targets:
+                    _notify(session, settings, ticket, moment, target.channel, target.recipient)
+                addresses = tuple(f"{t.recipient.address} ({t.channel})" for t in targets)
+                raised.append(
+                    Raised(ticket.id, ticket.reference, ticket.subject, moment, outcome, addresses)
+                )
             uow.write()
     except IntegrityError:
-        return None
-    return Raised(
-        ticket.id,
-        ticket.reference,
-        ticket.subject,
-        moment,
-        outcome,
-        tuple(f"{t.recipient.address} ({t.channel})" for t in targets),
-    )
+        return ()
+    return tuple(raised)
 
 
 def _notify(

@@ -96,6 +96,7 @@ def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanRep
     )
     for ticket_id, deadline, level in rows:
         done[ticket_id].append((deadline, level))
+    uow.lookups.prefetch_threads(ids)  # the notifications continue each agent's thread
     for ticket in tickets.unique().all():
         policy = session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
         try:
