@@ -189,3 +189,35 @@ def test_two_schedulers_at_once_raise_each_level_once(
     assert sorted(sent) == ids  # one breach per ticket, whichever scheduler sent it
     assert len(escalation_mails(office)) == 3 * len(ids)  # Ann, Bob and the lead, once each
     assert sum(1 for row in raised(office) if row[2] == "breach") == len(ids)
+
+
+def test_a_pending_ticket_raises_nothing_and_its_moments_move_out_by_the_pause(
+    office: Runtime, open_ticket: OpenTicket
+) -> None:
+    ticket = open_ticket("2026-12-07 09:00")  # first response due 13:00
+    _status(office, ticket, "pending", "2026-12-07 10:00")
+    assert scan(office, berlin("2026-12-07 16:00")).raised == []  # past the breach: paused
+    assert next_check(office, ticket) is None
+    _status(office, ticket, "open", "2026-12-07 12:00")  # paused 2h: due 15:00 now
+    # The warning held back during the pause comes now (80% of the 6h given: 13:48)...
+    held = scan(office, berlin("2026-12-07 14:59")).raised
+    assert [(r.moment.level, r.moment.at) for r in held] == [
+        ("warning", berlin("2026-12-07 13:48"))
+    ]
+    # ...and the breach at the deadline moved out by the pause.
+    [breach] = [r for r in scan(office, berlin("2026-12-07 15:00")).raised if r.outcome == "sent"]
+    assert (breach.moment.level, breach.moment.deadline_at) == (
+        "breach",
+        berlin("2026-12-07 15:00"),
+    )
+
+
+def _status(runtime: Runtime, ticket_id: int, status: str, at: str) -> None:
+    with runtime.transaction() as session:
+        tickets.change_status(
+            session,
+            session.get_one(tickets.Ticket, ticket_id),
+            status,
+            actor=audit.ADMIN,
+            now=berlin(at),
+        )
