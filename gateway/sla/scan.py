@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gateway.runtime import Runtime
@@ -36,6 +36,9 @@ from gateway.unit_of_work import UnitOfWork
 from schema.models import SlaEscalation, SlaPolicy, Ticket
 
 log = logging.getLogger(__name__)
+_TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+# Without it the column's ``onupdate`` would stamp every ticket the scan looks at.
+_KEEP_UPDATED_AT = {"updated_at": Ticket.__table__.c.updated_at}
 BATCH = 500
 RETRY_AFTER = timedelta(minutes=1)
 
@@ -74,13 +77,13 @@ def _claim(session: Session, now: datetime, batch: int, ids: list[int] | None) -
     query = due_query(now, batch, ids)
     if session.get_bind().dialect.name == "postgresql":
         return list(session.scalars(query.with_for_update(skip_locked=True)))
-    claimed = session.scalars(
-        update(Ticket)
-        .where(Ticket.id.in_(query.scalar_subquery()))
-        .values(sla_next_check_at=Ticket.sla_next_check_at)
-        .returning(Ticket.id)
+    claimed = session.execute(
+        update(_TICKETS)
+        .where(_TICKETS.c.id.in_(query.scalar_subquery()))
+        .values(sla_next_check_at=_TICKETS.c.sla_next_check_at, **_KEEP_UPDATED_AT)
+        .returning(_TICKETS.c.id)
     )
-    return list(claimed)
+    return list(claimed.scalars())
 
 
 def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanReport) -> None:
@@ -97,16 +100,30 @@ def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanRep
     for ticket_id, deadline, level in rows:
         done[ticket_id].append((deadline, level))
     uow.lookups.prefetch_threads(ids)  # the notifications continue each agent's thread
+    plans: list[dict[str, object]] = []
     for ticket in tickets.unique().all():
         policy = session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
         try:
             checked = check_ticket(uow, ticket, policy, done[ticket.id], now)
         except Exception:  # one ticket's failure is that ticket's alone
             log.exception("SLA check of %s failed; retrying in %s", ticket.reference, RETRY_AFTER)
-            ticket.sla_next_check_at = now + RETRY_AFTER
+            plans.append({"ticket": ticket.id, "next": now + RETRY_AFTER})
             continue
         report.raised.extend(checked.raised)
         report.checked += 1
-        ticket.sla_next_check_at = checked.next_check_at
+        plans.append({"ticket": ticket.id, "next": checked.next_check_at})
         if checked.next_check_at is not None:
             report.planned[ticket.id] = checked.next_check_at
+    _write_plans(session, plans)
+
+
+def _write_plans(session: Session, plans: list[dict[str, object]]) -> None:
+    """Each ticket's next check, in one statement; ``updated_at`` stays: looking at a
+    ticket is not changing it."""
+    if plans:
+        session.execute(
+            update(_TICKETS)
+            .where(_TICKETS.c.id == bindparam("ticket"))
+            .values(sla_next_check_at=bindparam("next"), **_KEEP_UPDATED_AT),
+            plans,
+        )

@@ -28,6 +28,7 @@ def test_a_warning_fires_once_at_80_percent_of_business_time_across_a_weekend(
     office: Runtime, open_ticket: OpenTicket
 ) -> None:
     ticket = open_ticket("2026-12-04 15:00")  # Friday; first response due Monday 11:00
+    updated = _updated_at(office, ticket)
     assert scan(office, berlin("2026-12-07 10:11")).raised == []
     # Planned for the warning: 2h of Friday + 1h12m of Monday, not wall time.
     assert next_check(office, ticket) == berlin("2026-12-07 10:12")
@@ -46,6 +47,7 @@ def test_a_warning_fires_once_at_80_percent_of_business_time_across_a_weekend(
     assert scan(office, berlin("2026-12-07 10:12")).raised == []
     assert scan(office, berlin("2026-12-07 10:59")).raised == []
     assert escalation_mails(office) == [("sla_warning", "email", ANN)]
+    assert _updated_at(office, ticket) == updated  # looked at and escalated, not changed
 
 
 def test_breach_goes_to_the_assignee_and_escalation_addresses_breach2_to_managers(
@@ -221,3 +223,8 @@ def _status(runtime: Runtime, ticket_id: int, status: str, at: str) -> None:
             actor=audit.ADMIN,
             now=berlin(at),
         )
+
+
+def _updated_at(runtime: Runtime, ticket_id: int) -> object:
+    with runtime.sessions() as session:
+        return session.get_one(tickets.Ticket, ticket_id).updated_at
