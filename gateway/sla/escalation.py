@@ -8,9 +8,9 @@ now. When several levels of one deadline are due at once (after an outage, or a 
 moment raises nothing, and what it already raised stays recorded.
 
 Each level's row in ``sla_escalations`` is unique per ticket, deadline and level and is
-written in the same savepoint as its outbox rows (one savepoint per ticket): a level that
-another scheduler raised first fails the insert, rolls back the ticket's outbox rows with
-it, and the ticket is left to that scheduler.
+written in the same savepoint as its outbox rows: a level that another scheduler raised
+first fails the insert, rolls back the outbox rows with it, and (ticket by ticket, see
+``gateway.sla.scan``) the ticket is left to that scheduler.
 """
 
 from __future__ import annotations
@@ -64,10 +64,15 @@ def check_ticket(
     policy: SlaPolicy | None,
     raised_before: Iterable[tuple[str, str]],
     now: datetime,
+    *,
+    isolated: bool = True,
 ) -> Checked:
     """Raise what is due for ``ticket`` at ``now`` and plan its next check.
 
     ``raised_before`` holds the ``(deadline, level)`` pairs already in ``sla_escalations``.
+    ``isolated`` writes the ticket's levels in a savepoint of their own and skips them if
+    another scheduler was first; without it the caller's savepoint covers them (a batch
+    of tickets at once, redone ticket by ticket if it fails).
     """
     if policy is None or ticket.status in STOPPED_STATUSES or ticket.merged_into_id is not None:
         return Checked((), None)
@@ -78,8 +83,18 @@ def check_ticket(
     for due_now, later in _running_moments(ticket, policy, set(raised_before), now):
         due.extend(due_now)
         upcoming.extend(m.at for m in later)
-    raised = _raise(uow, ticket, policy, due, now) if due else ()
-    return Checked(raised, min(upcoming, default=None))
+    next_check_at = min(upcoming, default=None)
+    if not due:
+        return Checked((), next_check_at)
+    if not isolated:
+        return Checked(_record(uow, ticket, policy, due, now), next_check_at)
+    try:
+        with uow.savepoint():
+            raised = _record(uow, ticket, policy, due, now)
+            uow.write()
+    except IntegrityError:  # another scheduler raised one of these first: it owns them
+        raised = ()
+    return Checked(raised, next_check_at)
 
 
 def _running_moments(
@@ -112,46 +127,38 @@ def _running_moments(
         )
 
 
-def _raise(
+def _record(
     uow: UnitOfWork,
     ticket: Ticket,
     policy: SlaPolicy,
     due: list[tuple[Moment, str]],
     now: datetime,
 ) -> tuple[Raised, ...]:
-    """Record the levels and write their notifications, all or nothing: nothing if
-    another scheduler raised one of them first (the unique key)."""
+    """Queue the levels' rows and their notifications (written by ``uow.write``)."""
     session, settings = uow.session, uow.settings
     raised = []
-    try:
-        with uow.savepoint():
-            for moment, outcome in due:
-                targets = (
-                    deliveries(session, ticket, policy, moment.level) if outcome == "sent" else []
-                )
-                add_row(
-                    session,
-                    SlaEscalation,
-                    {
-                        "ticket_id": ticket.id,
-                        "deadline": moment.deadline,
-                        "level": moment.level,
-                        "outcome": outcome,
-                        "due_at": moment.at,
-                        "deadline_at": moment.deadline_at,
-                        "fired_at": now,
-                        "notifications": len(targets),
-                    },
-                )
-                for target in targets:
-                    _notify(session, settings, ticket, moment, target.channel, target.recipient)
-                addresses = tuple(f"{t.recipient.address} ({t.channel})" for t in targets)
-                raised.append(
-                    Raised(ticket.id, ticket.reference, ticket.subject, moment, outcome, addresses)
-                )
-            uow.write()
-    except IntegrityError:
-        return ()
+    for moment, outcome in due:
+        targets = deliveries(session, ticket, policy, moment.level) if outcome == "sent" else []
+        add_row(
+            session,
+            SlaEscalation,
+            {
+                "ticket_id": ticket.id,
+                "deadline": moment.deadline,
+                "level": moment.level,
+                "outcome": outcome,
+                "due_at": moment.at,
+                "deadline_at": moment.deadline_at,
+                "fired_at": now,
+                "notifications": len(targets),
+            },
+        )
+        for target in targets:
+            _notify(session, settings, ticket, moment, target.channel, target.recipient)
+        addresses = tuple(f"{t.recipient.address} ({t.channel})" for t in targets)
+        raised.append(
+            Raised(ticket.id, ticket.reference, ticket.subject, moment, outcome, addresses)
+        )
     return tuple(raised)
 
 

@@ -87,10 +87,30 @@ def _claim(session: Session, now: datetime, batch: int, ids: list[int] | None) -
 
 
 def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanReport) -> None:
+    """Check the claimed tickets in one savepoint; if that fails, ticket by ticket.
+
+    One savepoint for the batch writes its rows as one bulk insert per table: per ticket,
+    a savepoint and three inserts cost about 16 ms a ticket on a loaded machine. It fails
+    only when a ticket's check raises or another scheduler raised a level first; then
+    the batch is redone with a savepoint per ticket, so only that ticket is skipped.
+    """
     if not ids:
         return
-    session = uow.session
-    tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id))
+    done = _raised_before(uow.session, ids)
+    try:
+        with uow.savepoint():
+            batch = _check_tickets(uow, ids, done, now, isolated=False)
+            uow.write()
+    except Exception as exc:
+        log.info("SLA scan: redoing %d tickets one by one (%s)", len(ids), type(exc).__name__)
+        batch = _check_tickets(uow, ids, done, now, isolated=True)
+    report.raised.extend(batch.raised)
+    report.planned.update(batch.planned)
+    report.checked += batch.checked
+
+
+def _raised_before(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """``(deadline, level)`` of every level already raised, per ticket."""
     done: dict[int, list[tuple[str, str]]] = defaultdict(list)
     rows = session.execute(
         select(SlaEscalation.ticket_id, SlaEscalation.deadline, SlaEscalation.level).where(
@@ -99,13 +119,30 @@ def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanRep
     )
     for ticket_id, deadline, level in rows:
         done[ticket_id].append((deadline, level))
+    return done
+
+
+def _check_tickets(
+    uow: UnitOfWork,
+    ids: list[int],
+    done: dict[int, list[tuple[str, str]]],
+    now: datetime,
+    *,
+    isolated: bool,
+) -> ScanReport:
+    session = uow.session
     uow.lookups.prefetch_threads(ids)  # the notifications continue each agent's thread
+    report = ScanReport()
     plans: list[dict[str, object]] = []
+    tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id))
     for ticket in tickets.unique().all():
         policy = session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
         try:
-            checked = check_ticket(uow, ticket, policy, done[ticket.id], now)
-        except Exception:  # one ticket's failure is that ticket's alone
+            checked = check_ticket(uow, ticket, policy, done[ticket.id], now, isolated=isolated)
+        except Exception:
+            if not isolated:
+                raise
+            # One ticket's failure is that ticket's alone.
             log.exception("SLA check of %s failed; retrying in %s", ticket.reference, RETRY_AFTER)
             plans.append({"ticket": ticket.id, "next": now + RETRY_AFTER})
             continue
@@ -115,6 +152,7 @@ def _check_batch(uow: UnitOfWork, ids: list[int], now: datetime, report: ScanRep
         if checked.next_check_at is not None:
             report.planned[ticket.id] = checked.next_check_at
     _write_plans(session, plans)
+    return report
 
 
 def _write_plans(session: Session, plans: list[dict[str, object]]) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from gateway import audit, tickets
 from gateway.config import load_settings
 from gateway.runtime import Runtime, open_runtime
-from gateway.sla.scan import ScanReport, scan
+from gateway.sla.scan import RETRY_AFTER, ScanReport, scan
+from schema.models import SlaPolicy
 from tests.sla.conftest import (
     ANN,
     ANN_PHONE,
@@ -228,3 +231,19 @@ def _status(runtime: Runtime, ticket_id: int, status: str, at: str) -> None:
 def _updated_at(runtime: Runtime, ticket_id: int) -> object:
     with runtime.sessions() as session:
         return session.get_one(tickets.Ticket, ticket_id).updated_at
+
+
+def test_a_ticket_whose_check_fails_is_retried_later_and_the_others_escalate(
+    office: Runtime, open_ticket: OpenTicket
+) -> None:
+    good = open_ticket("2026-12-07 09:00")
+    bad = open_ticket("2026-12-07 09:00", subject="Broken policy")
+    with office.transaction() as session:
+        broken = session.scalars(select(SlaPolicy).where(SlaPolicy.priority == "low")).one()
+        broken.timezone = "Mars/Olympus_Mons"  # written behind the CLI's back
+        session.get_one(tickets.Ticket, bad).sla_policy_id = broken.id
+    at = berlin("2026-12-07 13:00")
+    report = scan(office, at)
+    assert {r.ticket_id for r in report.raised} == {good}
+    assert [row[0] for row in raised(office)] == [good, good]  # breach, warning superseded
+    assert next_check(office, bad) == at + RETRY_AFTER
