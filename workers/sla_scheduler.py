@@ -9,7 +9,8 @@ planned by ``gateway.sla.scan``); the broker only wakes us at the right time:
 - :class:`SlaScanLoop` runs the safety scan every ``sla_scan_every`` seconds (30 by
   default): it checks every ticket whose moment has come, which catches whatever a
   delayed message did not (the broker lost it, a worker was down, a ticket was just
-  opened), and books delayed messages for the moments of the next :data:`HORIZON`.
+  opened), and books delayed messages for the moments of the next two minutes (two scan
+  periods, when they are longer: :func:`horizon`).
 
 Only moments within the horizon get a message: Dramatiq workers hold delayed messages in
 memory until they are due, so a message per open ticket, days ahead, would not do. Each
@@ -40,7 +41,7 @@ from workers.relay import relay_pending
 log = logging.getLogger(__name__)
 ACTOR = "sla_check"
 QUEUE = "sla"
-HORIZON = timedelta(minutes=2)
+HORIZON = timedelta(minutes=2)  # at least; two scan periods when the scans are further apart
 _BOOKED_LOCK = threading.Lock()
 
 
@@ -68,12 +69,13 @@ def check_now(
 
 
 def safety_scan(broker: dramatiq.Broker, now: datetime) -> ScanReport:
-    """Check every due ticket, then book the moments of the coming :data:`HORIZON`."""
+    """Check every due ticket, then book the moments of the coming :func:`horizon`."""
     report = check_now(broker, now)
     with delivery_context(broker).runtime.sessions() as session:
         upcoming = session.execute(
             select(Ticket.id, Ticket.sla_next_check_at).where(
-                Ticket.sla_next_check_at > now, Ticket.sla_next_check_at <= now + HORIZON
+                Ticket.sla_next_check_at > now,
+                Ticket.sla_next_check_at <= now + horizon(broker),
             )
         ).all()
     book(broker, now, {ticket_id: at for ticket_id, at in upcoming if at is not None})
@@ -82,7 +84,7 @@ def safety_scan(broker: dramatiq.Broker, now: datetime) -> ScanReport:
 
 def book(broker: dramatiq.Broker, now: datetime, planned: dict[int, datetime]) -> int:
     """A delayed ``sla_check`` per moment within the horizon not booked yet; how many."""
-    soon = {t: at for t, at in planned.items() if at <= now + HORIZON}
+    soon = {t: at for t, at in planned.items() if at <= now + horizon(broker)}
     fresh = _first_bookings(broker, soon)
     by_moment: dict[datetime, list[int]] = defaultdict(list)
     for ticket_id in fresh:
@@ -95,8 +97,14 @@ def book(broker: dramatiq.Broker, now: datetime, planned: dict[int, datetime]) -
     return len(fresh)
 
 
+def horizon(broker: dramatiq.Broker) -> timedelta:
+    """How far ahead checks are booked: every moment is booked by at least one scan."""
+    every = timedelta(seconds=delivery_context(broker).options.sla_scan_every)
+    return max(HORIZON, 2 * every)
+
+
 def _first_bookings(broker: dramatiq.Broker, soon: dict[int, datetime]) -> list[int]:
-    ttl = HORIZON * 2
+    ttl = horizon(broker) * 2
     keys = {t: f"sla-booked:{t}:{int(at.timestamp())}" for t, at in soon.items()}
     if isinstance(broker, RedisBroker):
         pipe = broker.client.pipeline(transaction=False)
