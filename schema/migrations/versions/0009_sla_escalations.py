@@ -1,7 +1,7 @@
 """SLA escalations: raised levels, each ticket's next moment, escalation by SMS
 
 Revision ID: 0009_sla_escalations
-Revises: 0007_message_participant_held
+Revises: 0010_csat
 Create Date: 2026-12-06 04:00:00
 
 ``sla_escalations`` replaces the never-used ``escalations`` table: one row per ticket,
@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_sla_escalations"
-down_revision = "0007_message_participant_held"
+# After 0010 (already on main, also written against 0007), so that there is one head; the
+# integrator re-chains the 00xx revisions of this round.
+down_revision = "0010_csat"
 branch_labels = None
 depends_on = None
 
