@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from admin_cli.context import runtime, transaction
 from admin_cli.output import done, echo, iso, print_json, print_table
 from gateway.errors import InvalidInput
+from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from gateway.sla.escalation import Raised, format_elapsed
 from gateway.sla.recipients import set_escalate_by
@@ -19,7 +20,7 @@ from gateway.sla.scan import scan as run_scan
 from schema.models.base import utcnow
 from schema.models.sla import ESCALATE_BY
 from workers.broker import setup_broker
-from workers.relay import relay_pending
+from workers.enqueue import to_broker
 
 
 def raised_record(row: Raised) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def _relay(rt: Runtime) -> None:
         return
     broker = setup_broker(rt.settings, runtime=rt)
     try:
-        relay_pending(rt.sessions, broker)
+        relay_pending(rt.sessions, to_broker(broker))
     except RedisError as exc:
         echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
     finally:

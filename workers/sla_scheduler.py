@@ -33,10 +33,11 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import select
 
+from gateway.outbox.relay import relay_pending
 from gateway.sla.scan import ScanReport, scan
 from schema.models import Ticket
+from workers.enqueue import to_broker
 from workers.middleware import delivery_context
-from workers.relay import relay_pending
 
 log = logging.getLogger(__name__)
 ACTOR = "sla_check"
@@ -63,7 +64,7 @@ def check_now(
     runtime = delivery_context(broker).runtime
     report = scan(runtime, now, ticket_ids=ticket_ids)
     if report.raised:
-        relay_pending(runtime.sessions, broker)
+        relay_pending(runtime.sessions, to_broker(broker))
     book(broker, now, report.planned)
     return report
 

@@ -1,7 +1,7 @@
 """SLA escalations: raised levels, each ticket's next moment, escalation by SMS
 
 Revision ID: 0009_sla_escalations
-Revises: 0010_csat
+Revises: 0011_mailbox_lease
 Create Date: 2026-12-06 04:00:00
 
 ``sla_escalations`` replaces the never-used ``escalations`` table: one row per ticket,
@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_sla_escalations"
-# After 0010 (already on main, also written against 0007), so that there is one head; the
-# integrator re-chains the 00xx revisions of this round.
-down_revision = "0010_csat"
+# After 0011 (on main, as 0010 is), so that there is one head; the integrator re-chains
+# the 00xx revisions of this round.
+down_revision = "0011_mailbox_lease"
 branch_labels = None
 depends_on = None
 
