@@ -15,7 +15,7 @@ from gateway import audit
 from gateway.contacts import contact_for_email
 from gateway.queues import DEFAULT_QUEUE, get_queue
 from gateway.runtime import Runtime
-from gateway.sla.calendar import parse_hours, parse_timezone
+from gateway.sla.deadlines import plan_for_policy
 from gateway.sla.levels import Moment, moments
 from gateway.sla.scan import scan
 from gateway.tickets import NewMessage, add_message, assign, open_ticket
@@ -69,14 +69,12 @@ def _urgent_ticket(runtime: Runtime) -> tuple[int, list[Moment]]:
         assign(session, ticket, ASSIGNEE, actor=audit.ADMIN)
         policy = session.get_one(SlaPolicy, ticket.sla_policy_id)
         assert ticket.first_response_due_at is not None, "urgent tickets have a policy"
-        hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
         levels = moments(
             "first_response",
             ticket.created_at,
             ticket.first_response_due_at,
             policy.warn_at_percent,
-            hours,
-            tz,
+            plan_for_policy(session, policy).calendar,
         )
         return ticket.id, list(levels)
 

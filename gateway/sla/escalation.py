@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.outbox import Recipient, enqueue_email, enqueue_sms
-from gateway.sla.calendar import parse_hours, parse_timezone
-from gateway.sla.deadlines import STOPPED_STATUSES
+from gateway.sla.deadlines import STOPPED_STATUSES, plan_for_policy
 from gateway.sla.durations import SlaDuration
 from gateway.sla.levels import Moment, moments
 from gateway.sla.recipients import deliveries
@@ -80,7 +79,7 @@ def check_ticket(
         return Checked((), None)
     due: list[tuple[Moment, str]] = []
     upcoming: list[datetime] = []
-    for due_now, later in _running_moments(ticket, policy, set(raised_before), now):
+    for due_now, later in _running_moments(uow.session, ticket, policy, set(raised_before), now):
         due.extend(due_now)
         upcoming.extend(m.at for m in later)
     next_check_at = min(upcoming, default=None)
@@ -98,19 +97,32 @@ def check_ticket(
 
 
 def _running_moments(
-    ticket: Ticket, policy: SlaPolicy, done: set[tuple[str, str]], now: datetime
+    session: Session,
+    ticket: Ticket,
+    policy: SlaPolicy,
+    done: set[tuple[str, str]],
+    now: datetime,
 ) -> Iterator[tuple[list[tuple[Moment, str]], list[Moment]]]:
     """Per running deadline: the due levels with their outcome, and the levels to come."""
-    hours, tz = parse_hours(policy.business_hours), parse_timezone(policy.timezone)
+    calendar = plan_for_policy(session, policy).calendar
     running = (
-        ("first_response", None if ticket.first_responded_at else ticket.first_response_due_at),
-        ("resolution", ticket.resolution_due_at),
+        (
+            "first_response",
+            None if ticket.first_responded_at else ticket.first_response_due_at,
+            ticket.first_response_paused_seconds,
+        ),
+        ("resolution", ticket.resolution_due_at, ticket.resolution_paused_seconds),
     )
-    for deadline, deadline_at in running:
+    for deadline, deadline_at, paused in running:
         if deadline_at is None:
             continue
         levels = moments(
-            deadline, ticket.created_at, deadline_at, policy.warn_at_percent, hours, tz
+            deadline,
+            ticket.created_at,
+            deadline_at,
+            policy.warn_at_percent,
+            calendar,
+            timedelta(seconds=paused or 0),
         )
         open_levels = [m for m in levels if (deadline, m.level) not in done]
         due = [m for m in open_levels if m.at <= now]

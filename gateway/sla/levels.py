@@ -1,24 +1,24 @@
 """Escalation levels: when a deadline's warning, breach and second breach are due.
 
-Pure arithmetic, like ``gateway.sla.calendar``: a level is due when a percentage of the
-business time the ticket was given has elapsed, counted on the policy's business clock
-(a warning at 80% of a Friday-afternoon target may fall on Monday morning). The time
-given is measured from the ticket's creation to its stored deadline, so a pause that
-pushed the deadline out widens it too.
+Pure arithmetic on the policy's calendar (``gateway.sla.calendar.BusinessCalendar``:
+weekly hours, zone, holidays): a level is due when a percentage of the deadline's
+target has elapsed in business time, so a warning at 80% of a Friday-afternoon target
+may fall on Monday morning. The target is the business time from creation to the
+deadline less the time the clock stood still (``paused``); a level's moment is moved out
+by that same pause, as the deadline is (``gateway.sla.plans.compute_deadlines``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from gateway.sla.calendar import add_business_time, business_time_between
-from gateway.sla.hours import BusinessHours
+from gateway.sla.calendar import BusinessCalendar
 
 DEADLINES = ("first_response", "resolution")
 BREACH_PERCENT = 100
 BREACH2_PERCENT = 150
+_ZERO = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +27,10 @@ class Moment:
 
     deadline: str  # first_response | resolution
     level: str  # warning | breach | breach2
-    percent: int  # of the time given
+    percent: int  # of the target
     at: datetime
     deadline_at: datetime
-    elapsed: timedelta  # business time from creation to ``at``
+    elapsed: timedelta  # business time of the target used at ``at``
 
 
 def level_percents(warn_at_percent: int) -> tuple[tuple[str, int], ...]:
@@ -43,20 +43,18 @@ def moments(
     created_at: datetime,
     deadline_at: datetime,
     warn_at_percent: int,
-    hours: BusinessHours,
-    tz: ZoneInfo,
+    calendar: BusinessCalendar,
+    paused: timedelta = _ZERO,
 ) -> tuple[Moment, ...]:
     """The three levels of one deadline, earliest first."""
-    given = business_time_between(created_at, deadline_at, hours, tz)
+    target = max(_ZERO, calendar.between(created_at, deadline_at) - paused)
     found = []
     for level, percent in level_percents(warn_at_percent):
-        elapsed = given * percent / 100
-        at = deadline_at if percent == BREACH_PERCENT else _after(created_at, elapsed, hours, tz)
+        # Whole seconds: the microseconds of a percentage are noise, and stored moments
+        # compare equal on every database.
+        elapsed = timedelta(seconds=round(target.total_seconds() * percent / 100))
+        at = (
+            deadline_at if percent == BREACH_PERCENT else calendar.add(created_at, elapsed + paused)
+        )
         found.append(Moment(deadline, level, percent, at, deadline_at, elapsed))
     return tuple(found)
-
-
-def _after(start: datetime, elapsed: timedelta, hours: BusinessHours, tz: ZoneInfo) -> datetime:
-    # Whole seconds: the microseconds of a percentage are noise, and stored moments compare
-    # equal on every database.
-    return add_business_time(start, timedelta(seconds=round(elapsed.total_seconds())), hours, tz)

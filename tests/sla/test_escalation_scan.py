@@ -204,10 +204,10 @@ def test_a_pending_ticket_raises_nothing_and_its_moments_move_out_by_the_pause(
     assert scan(office, berlin("2026-12-07 16:00")).raised == []  # past the breach: paused
     assert next_check(office, ticket) is None
     _status(office, ticket, "open", "2026-12-07 12:00")  # paused 2h: due 15:00 now
-    # The warning held back during the pause comes now (80% of the 6h given: 13:48)...
+    # The warning, due at 80% of the 4h target plus the 2h pause (14:12), comes now...
     held = scan(office, berlin("2026-12-07 14:59")).raised
     assert [(r.moment.level, r.moment.at) for r in held] == [
-        ("warning", berlin("2026-12-07 13:48"))
+        ("warning", berlin("2026-12-07 14:12"))
     ]
     # ...and the breach at the deadline moved out by the pause.
     [breach] = [r for r in scan(office, berlin("2026-12-07 15:00")).raised if r.outcome == "sent"]
