@@ -1,7 +1,7 @@
 """SLA: policies per queue, a default policy, holidays, paused business time on tickets
 
 Revision ID: 0008_sla_queue_policies_holidays
-Revises: 0011_mailbox_lease
+Revises: 0007_message_participant_held
 Create Date: 2026-12-06 04:00:00
 
 A policy may name a queue: one policy per (queue, priority) instead of one per priority,
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_sla_queue_policies_holidays"
-down_revision = "0011_mailbox_lease"
+down_revision = "0007_message_participant_held"
 branch_labels = None
 depends_on = None
 

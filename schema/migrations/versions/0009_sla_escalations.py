@@ -1,7 +1,7 @@
 """SLA escalations: raised levels, each ticket's next moment, escalation by SMS
 
 Revision ID: 0009_sla_escalations
-Revises: 0012_sms_segments_unmatched
+Revises: 0008_sla_queue_policies_holidays
 Create Date: 2026-12-06 04:00:00
 
 ``sla_escalations`` replaces the never-used ``escalations`` table: one row per ticket,
@@ -18,7 +18,7 @@ from alembic import op
 
 revision = "0009_sla_escalations"
 # The last of the chain on main (0007 -> 0010 -> 0011 -> 0008 -> 0012), so there is one head.
-down_revision = "0012_sms_segments_unmatched"
+down_revision = "0008_sla_queue_policies_holidays"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """tickets: the satisfaction survey; queues: the switch for it
 
 Revision ID: 0010_csat
-Revises: 0007_message_participant_held
+Revises: 0009_sla_escalations
 Create Date: 2026-12-06 04:00:00
 
 ``csat_asked_at`` is when the resolved notification asked the customer for a rating (at
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_csat"
-down_revision = "0007_message_participant_held"
+down_revision = "0009_sla_escalations"
 branch_labels = None
 depends_on = None
 

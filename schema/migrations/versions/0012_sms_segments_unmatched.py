@@ -1,7 +1,7 @@
 """outbox: segments and encoding of an SMS; delivery statuses waiting for their SID
 
 Revision ID: 0012_sms_segments_unmatched
-Revises: 0008_sla_queue_policies_holidays
+Revises: 0011_mailbox_lease
 Create Date: 2026-12-06 04:10:00
 
 ``outbox.segments`` and ``outbox.encoding`` record the SMS as it was sent, so ``outbox
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_sms_segments_unmatched"
-down_revision = "0008_sla_queue_policies_holidays"
+down_revision = "0011_mailbox_lease"
 branch_labels = None
 depends_on = None
 
