@@ -1,5 +1,4 @@
-"""``ticketgw sla scan`` and ``sla escalate-by``: the escalation scan by hand, and how it
-reaches agents."""
+"""``ticketgw sla scan``: the escalation scan by hand, as if at a given time."""
 
 from __future__ import annotations
 
@@ -9,16 +8,14 @@ from typing import Any
 import click
 from redis.exceptions import RedisError
 
-from admin_cli.context import runtime, transaction
-from admin_cli.output import done, echo, iso, print_json, print_table
+from admin_cli.context import runtime
+from admin_cli.output import echo, iso, print_json, print_table
 from gateway.errors import InvalidInput
 from gateway.outbox.relay import relay_pending
 from gateway.runtime import Runtime
 from gateway.sla.escalation import Raised, format_elapsed
-from gateway.sla.recipients import set_escalate_by
 from gateway.sla.scan import scan as run_scan
 from schema.models.base import utcnow
-from schema.models.sla import ESCALATE_BY
 from workers.broker import setup_broker
 from workers.enqueue import to_broker
 
@@ -105,14 +102,3 @@ def _relay(rt: Runtime) -> None:
         echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
     finally:
         broker.close()
-
-
-@click.command("escalate-by")
-@click.argument("name")
-@click.argument("channel", metavar="email|sms|both", type=click.Choice(ESCALATE_BY))
-def escalate_by(name: str, channel: str) -> None:
-    """How policy NAME's escalations reach agents: email, sms (agents with a phone
-    number; email for the others) or both."""
-    with transaction() as session:
-        set_escalate_by(session, name, channel)
-    done(f"SLA policy {name} escalates by {channel}")

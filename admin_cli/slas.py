@@ -14,6 +14,7 @@ from gateway.sla import holidays
 from gateway.sla import policies as domain
 from schema.models import SlaPolicy
 from schema.models.queues import PRIORITIES
+from schema.models.sla import ESCALATE_BY
 
 
 def policy_record(policy: SlaPolicy, queues: dict[int | None, str]) -> dict[str, Any]:
@@ -29,12 +30,13 @@ def policy_record(policy: SlaPolicy, queues: dict[int | None, str]) -> dict[str,
         "timezone": policy.timezone,
         "warn_at_percent": policy.warn_at_percent,
         "escalate_to": list(policy.escalate_to),
+        "escalate_by": policy.escalate_by,
     }
 
 
 @click.group()
 def sla() -> None:
-    """Set, list and delete SLA policies (one per queue and priority); manage holidays."""
+    """SLA policies (one per queue and priority), holidays, escalation scans and reports."""
 
 
 @sla.command("set")
@@ -74,7 +76,17 @@ def sla() -> None:
     help="Warn when this % of a target is used up.",
 )
 @click.option(
-    "--escalate-to", multiple=True, metavar="EMAIL", help="Who hears of warnings and breaches."
+    "--escalate-to",
+    multiple=True,
+    metavar="EMAIL",
+    help="Who hears of breaches besides the assignee (repeat for several).",
+)
+@click.option(
+    "--escalate-by",
+    type=click.Choice(ESCALATE_BY),
+    default=None,
+    help="How escalations reach agents: sms texts those with a phone number, both mails "
+    "and texts them (default: as it was; email for a new policy).",
 )
 def set_(
     name: str,
@@ -87,6 +99,7 @@ def set_(
     tz: str,
     warn_at: int,
     escalate_to: tuple[str, ...],
+    escalate_by: str | None,
 ) -> None:
     """Create or replace the policy NAME."""
     with transaction() as session:
@@ -102,6 +115,7 @@ def set_(
             tz=tz,
             warn_at=warn_at,
             escalate_to=escalate_to,
+            escalate_by=escalate_by,
         )
         where = f" in queue {queue}" if queue is not None else ""
         extra = " (and the default policy)" if policy.is_default else ""
@@ -128,7 +142,8 @@ def list_(as_json: bool) -> None:
             "hours",
             "tz",
             "warn at",
-            "escalate",
+            "escalate to",
+            "by",
         ),
         (
             (
@@ -140,7 +155,8 @@ def list_(as_json: bool) -> None:
                 r["business_hours"],
                 r["timezone"],
                 f"{r['warn_at_percent']}%",
-                r["escalate_to"],
+                ", ".join(r["escalate_to"]) or "-",
+                r["escalate_by"],
             )
             for r in records
         ),
@@ -211,4 +227,3 @@ def holidays_remove(day: str, policy: str | None) -> None:
 
 
 sla.add_command(sla_scan_cmd.scan)
-sla.add_command(sla_scan_cmd.escalate_by)

@@ -20,6 +20,7 @@ from gateway.sla.calendar import parse_hours, parse_timezone
 from gateway.sla.durations import SlaDuration, parse_sla_duration
 from gateway.unit_of_work import UnitOfWork
 from schema.models import Queue, SlaHoliday, SlaPolicy
+from schema.models.sla import ESCALATE_BY
 
 # What `demo` and a fresh install start with: tight for urgent, relaxed for low.
 DEFAULT_POLICIES: tuple[tuple[str, str, str, str], ...] = (
@@ -55,11 +56,14 @@ def set_policy(
     tz: str = "UTC",
     warn_at: int = 80,
     escalate_to: Iterable[str] = (),
+    escalate_by: str | None = None,
 ) -> SlaPolicy:
     """Create or replace the policy ``name`` (one policy per queue and priority).
 
     ``queue`` None: the policy covers every queue. ``default`` True makes it the fallback
     (taking the mark from any other policy), False clears the mark, None keeps it as is.
+    ``escalate_by`` (email, sms or both: how escalations reach agents) None keeps it as
+    is, ``email`` for a new policy.
     """
     check_priority(priority)
     first = _target(first_response, "--first-response")
@@ -74,6 +78,8 @@ def set_policy(
     if not 1 <= warn_at <= 99:
         raise InvalidInput("--warn-at must be a percentage between 1 and 99")
     recipients = [normalize_email(a) for a in escalate_to]
+    if escalate_by is not None and escalate_by not in ESCALATE_BY:
+        raise InvalidInput(f"--escalate-by must be one of {', '.join(ESCALATE_BY)}")
     queue_row = get_queue(session, queue) if queue is not None else None
     queue_id = queue_row.id if queue_row else None
     policy = find_policy(session, name)
@@ -104,6 +110,8 @@ def set_policy(
     policy.timezone = tz
     policy.warn_at_percent = warn_at
     policy.escalate_to = recipients
+    if escalate_by is not None:
+        policy.escalate_by = escalate_by
     session.flush()
     forget_policies(session)
     return policy

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from gateway.errors import InvalidInput, NotFound
 from gateway.lookups import lookups
 from gateway.outbox import Recipient
-from gateway.sla.policies import find_policy
 from schema.models import Agent, SlaPolicy, Ticket
-from schema.models.sla import ESCALATE_BY
 
 MANAGING_ROLES = frozenset({"manager", "admin"})
 
@@ -63,15 +60,3 @@ def _channels(agent: Agent, escalate_by: str) -> tuple[str, ...]:
     if not agent.phone or escalate_by == "email":
         return ("email",)
     return ("sms",) if escalate_by == "sms" else ("email", "sms")
-
-
-def set_escalate_by(session: Session, policy_name: str, escalate_by: str) -> SlaPolicy:
-    """Choose how the policy's escalations reach agents: email, sms or both."""
-    if escalate_by not in ESCALATE_BY:
-        raise InvalidInput(f"escalate by {escalate_by!r}? use one of {', '.join(ESCALATE_BY)}")
-    policy = find_policy(session, policy_name)
-    if policy is None:
-        raise NotFound(f"no SLA policy named {policy_name!r}")
-    policy.escalate_by = escalate_by
-    session.flush()
-    return policy

@@ -15,6 +15,7 @@ POLICY_KEYS = {
     "timezone",
     "warn_at_percent",
     "escalate_to",
+    "escalate_by",
 }
 
 
@@ -46,6 +47,7 @@ def test_defaults_set_replace_delete(gw: Ticketgw) -> None:
         "timezone": "Europe/Paris",
         "warn_at_percent": 75,
         "escalate_to": ["boss@example.com", "ops@example.com"],
+        "escalate_by": "email",
     }
     # Setting an existing name replaces it.
     assert_ok(gw("sla", "set", "vip", "--priority", "high", "--first-response", "2h",

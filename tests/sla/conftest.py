@@ -12,8 +12,7 @@ from sqlalchemy import select
 from gateway import audit, tickets
 from gateway.agents import add_agent
 from gateway.runtime import Runtime
-from gateway.sla.policies import set_policy
-from gateway.sla.recipients import set_escalate_by
+from gateway.sla.policies import get_policy, set_policy
 from schema.models import OutboxItem, SlaEscalation, Ticket
 from tests.cli.conftest import gw, make_ticket, ticketgw
 
@@ -52,7 +51,18 @@ def office(runtime: Runtime) -> Runtime:
 
 def escalate_by(runtime: Runtime, how: str) -> None:
     with runtime.transaction() as session:
-        set_escalate_by(session, "normal", how)
+        policy = get_policy(session, "normal")
+        set_policy(
+            session,
+            "normal",
+            priority=policy.priority,
+            first_response=policy.first_response,
+            resolution=policy.resolution,
+            hours=policy.business_hours,
+            tz=policy.timezone,
+            escalate_to=policy.escalate_to,
+            escalate_by=how,
+        )
 
 
 OpenTicket = Callable[..., int]

@@ -65,9 +65,17 @@ def test_a_bad_time_is_bad_input(gw: Ticketgw) -> None:
     assert_fails(gw("sla", "scan", "--at", "next tuesday"), 2, "--at 'next tuesday'")
 
 
-def test_escalate_by_sms(office: Runtime, gw: Ticketgw) -> None:
-    assert assert_ok(gw("sla", "escalate-by", "normal", "sms")).stdout == (
-        "SLA policy normal escalates by sms\n"
-    )
-    assert_fails(gw("sla", "escalate-by", "nope", "sms"), 2, "no SLA policy named 'nope'")
-    assert gw("sla", "escalate-by", "normal", "pigeon").exit_code == 2
+def test_escalate_by_is_kept_until_set_again(office: Runtime, gw: Ticketgw) -> None:
+    base = ("sla", "set", "normal", "--priority", "normal", "--first-response", "4h",
+            "--resolution", "2d")  # fmt: skip
+
+    def normal() -> tuple[str, int]:
+        [row] = [p for p in assert_ok(gw("sla", "list", "--json")).json() if p["name"] == "normal"]
+        return row["escalate_by"], row["warn_at_percent"]
+
+    assert normal() == ("email", 80)
+    assert_ok(gw(*base, "--escalate-by", "sms"))
+    assert normal() == ("sms", 80)
+    assert_ok(gw(*base, "--warn-at", "70"))
+    assert normal() == ("sms", 70)
+    assert gw(*base, "--escalate-by", "pigeon").exit_code == 2
