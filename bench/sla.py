@@ -42,7 +42,7 @@ from gateway.runtime import Runtime, open_runtime  # noqa: E402
 from gateway.sla.levels import moments  # noqa: E402
 from gateway.sla.plans import SlaPlan, compute_deadlines, plan_from  # noqa: E402
 from gateway.sla.policies import set_policy  # noqa: E402
-from gateway.sla.scan import BATCH, due_query, scan  # noqa: E402
+from gateway.sla.scan import TICKETS_PER_CLAIM, due_query, scan  # noqa: E402
 from schema.models import SlaPolicy  # noqa: E402
 
 NOW = datetime(2026, 12, 9, 14, 0, tzinfo=UTC)  # a Wednesday afternoon in Berlin
@@ -163,7 +163,7 @@ def find_due(runtime: Runtime) -> tuple[float, int]:
 
 
 def explain(runtime: Runtime) -> str:
-    query = due_query(NOW, BATCH).with_for_update(skip_locked=True)
+    query = due_query(NOW, TICKETS_PER_CLAIM).with_for_update(skip_locked=True)
     compiled = query.compile(runtime.engine, compile_kwargs={"literal_binds": True})
     with runtime.engine.connect() as conn:
         lines = conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars()

@@ -2,7 +2,7 @@
 
 ``tickets.sla_next_check_at`` is each ticket's next moment (indexed), so finding the due
 tickets is one index range read, never a loop over open tickets. Tickets are claimed in
-batches of :data:`BATCH`, each batch in its own transaction:
+batches of :data:`TICKETS_PER_CLAIM`, each batch in its own transaction:
 
 - PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``: several schedulers share the work,
   and a ticket another one holds is left to it;
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 _TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 # Without it the column's ``onupdate`` would stamp every ticket the scan looks at.
 _KEEP_UPDATED_AT = {"updated_at": Ticket.__table__.c.updated_at}
-BATCH = 500
+TICKETS_PER_CLAIM = 500
 RETRY_AFTER = timedelta(minutes=1)
 
 
@@ -61,7 +61,11 @@ def due_query(now: datetime, limit: int, ticket_ids: list[int] | None = None) ->
 
 
 def scan(
-    runtime: Runtime, now: datetime, *, ticket_ids: list[int] | None = None, batch: int = BATCH
+    runtime: Runtime,
+    now: datetime,
+    *,
+    ticket_ids: list[int] | None = None,
+    batch: int = TICKETS_PER_CLAIM,
 ) -> ScanReport:
     """Check every ticket due at ``now`` (or only those of ``ticket_ids``), batch by batch."""
     report = ScanReport()
