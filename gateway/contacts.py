@@ -13,8 +13,9 @@ from schema.models import Contact, ContactIdentity
 
 
 def find_identity(session: Session, kind: str, value: str) -> ContactIdentity | None:
-    if kind == "email":
-        return lookups(session).identity(value)
+    """The identity, read once per transaction (``gateway.lookups``)."""
+    if kind in ("email", "phone"):
+        return lookups(session).identity(value, "phone" if kind == "phone" else "email")
     return session.scalars(
         select(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value)
     ).one_or_none()

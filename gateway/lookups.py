@@ -7,7 +7,10 @@ questions were most of the round trips of a mail, and each one made the session 
 what the mail had written so far. :meth:`Lookups.prefetch` answers them for every mail of
 a batch with one query per kind; what the batch itself writes (a new ticket, a Message-ID,
 a contact) is added as it is written, so a later mail of the same batch sees it exactly as
-if it had been committed. Anything not prefetched is read once and remembered.
+if it had been committed. Anything not prefetched is read once and remembered. The SMS
+pipeline asks its own questions of the same cache ("is this MessageSid on a ticket?",
+"which is this number's open ticket?", and the number's identity, which holds its opt-out):
+:meth:`Lookups.prefetch_sms` answers them for a batch of SMS.
 
 The cache belongs to one transaction's unit of work (``gateway.unit_of_work``), which
 drops it when the transaction or any of its savepoints ends.
@@ -19,7 +22,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -40,6 +43,7 @@ BREAKER_WINDOW = timedelta(minutes=1)
 ACK_WINDOW = timedelta(hours=1)
 
 ThreadRow = tuple[str, bool, str | None]  # (Message-ID, outbound, party)
+IdentityKind = Literal["email", "phone"]
 # Tickets a bare reply may still thread onto by its subject (resolved ones only within
 # the reopen window, checked by the query).
 _OPEN = ("new", "open", "pending")
@@ -50,7 +54,7 @@ class Lookups:
     session: Session
     known: dict[str, tuple[int, bool]] = field(default_factory=dict)
     known_missing: set[str] = field(default_factory=set)
-    identities: dict[str, ContactIdentity | None] = field(default_factory=dict)
+    identities: dict[tuple[str, str], ContactIdentity | None] = field(default_factory=dict)
     agents: dict[str, Agent] | None = None
     tickets: dict[int, Ticket] = field(default_factory=dict)
     conversations: dict[tuple[str, int], Ticket | None] = field(default_factory=dict)
@@ -65,6 +69,9 @@ class Lookups:
     by_subject: dict[str, set[int]] = field(default_factory=dict)
     subjects_read: set[str] = field(default_factory=set)
     participants: dict[int, set[str]] = field(default_factory=dict)
+    sms_sids: set[str] = field(default_factory=set)  # on a message of a ticket
+    sms_sids_read: set[str] = field(default_factory=set)
+    open_tickets: dict[int, OpenTicket] = field(default_factory=dict)  # by contact id
 
     # -- prefetching ---------------------------------------------------------------------
 
@@ -74,6 +81,7 @@ class Lookups:
         message_ids: Iterable[str] = (),
         ticket_ids: Iterable[int] = (),
         emails: Iterable[str] = (),
+        phones: Iterable[str] = (),
     ) -> None:
         """Read what a batch will ask about: one query per kind, in chunks."""
         wanted = {
@@ -97,28 +105,37 @@ class Lookups:
             for ticket in found:
                 self.tickets[ticket.id] = ticket
             self._read_with_messages(chunk)
-        addresses = {e for e in emails if e and e not in self.identities}
-        for chunk in _chunks(sorted(addresses)):
+        self._read_identities("email", emails)
+        self._read_identities("phone", phones)
+
+    def _read_identities(self, kind: IdentityKind, values: Iterable[str]) -> None:
+        wanted = {v for v in values if v and (kind, v) not in self.identities}
+        for chunk in _chunks(sorted(wanted)):
             identities = self.session.scalars(
                 select(ContactIdentity)
-                .where(ContactIdentity.kind == "email", ContactIdentity.value.in_(chunk))
+                .where(ContactIdentity.kind == kind, ContactIdentity.value.in_(chunk))
                 .options(joinedload(ContactIdentity.contact).selectinload(Contact.identities))
             )
             for identity in identities:
-                self.identities[identity.value] = identity
-        for address in addresses:
-            self.identities.setdefault(address, None)
+                self.identities[(kind, identity.value)] = identity
+        for value in wanted:
+            self.identities.setdefault((kind, value), None)
 
     def prefetch_rates(
-        self, senders: Collection[str], now: datetime, exclude: Iterable[int] = ()
+        self,
+        senders: Collection[str],
+        now: datetime,
+        exclude: Iterable[int] = (),
+        ack: str = "ack",
     ) -> None:
         """Read the circuit breaker's counts and the acknowledgement cap's for a batch.
 
         ``exclude`` are the batch's own inbox items: each is counted as it is processed.
-        The cap applies to the acknowledgement of a new ticket, addressed to its sender.
+        The cap applies to the acknowledgement of a new ticket (template ``ack``, for SMS
+        ``sms_ack``), addressed to its sender.
         """
         self._read_mail_counts(senders, now, exclude)
-        self._read_notification_counts(senders, "ack", now)
+        self._read_notification_counts(senders, ack, now)
 
     def _read_mail_counts(
         self, senders: Collection[str], now: datetime, exclude: Iterable[int]
@@ -189,6 +206,7 @@ class Lookups:
         self.without_messages.add(ticket.id)
         self.by_subject.setdefault(ticket.subject, set()).add(ticket.id)
         self.participants[ticket.id] = set()
+        self._touched(ticket)
 
     def has_messages(self, ticket_id: int) -> bool:
         if ticket_id not in self.with_messages and ticket_id not in self.without_messages:
@@ -207,6 +225,9 @@ class Lookups:
     def add_message(self, message: Message, ticket: Ticket, contact_id: int | None) -> None:
         self.with_messages.add(ticket.id)
         self.without_messages.discard(ticket.id)
+        if message.sms_sid:
+            self.sms_sids.add(message.sms_sid)
+        self._touched(ticket)
         if message.thread_index and contact_id is not None:
             self.conversations[(message.thread_index, contact_id)] = ticket
         if message.email_message_id and ticket.id in self.threads:
@@ -280,15 +301,17 @@ class Lookups:
 
     # -- people ------------------------------------------------------------------------------
 
-    def identity(self, address: str) -> ContactIdentity | None:
-        """The contact identity of an email address."""
-        if address not in self.identities:
-            self.prefetch(emails=[address])
-        return self.identities[address]
+    def identity(self, value: str, kind: IdentityKind = "email") -> ContactIdentity | None:
+        """The contact identity of an email address, or of a phone number."""
+        if (kind, value) not in self.identities:
+            self._read_identities(kind, [value])
+        return self.identities[(kind, value)]
 
     def add_identity(self, identity: ContactIdentity) -> None:
-        if identity.kind == "email":
-            self.identities[identity.value] = identity
+        """An identity this transaction created, with a contact of its own: no tickets yet."""
+        if identity.kind in ("email", "phone"):
+            self.identities[(identity.kind, identity.value)] = identity
+        self.open_tickets.setdefault(identity.contact_id, OpenTicket(None, None))
 
     def agent(self, address: str) -> Agent | None:
         """The agent (active or not) with this address."""
@@ -363,6 +386,112 @@ class Lookups:
         self.add_message_id(message_id, ticket.id, True)
         if ticket.id in self.threads:
             self.threads[ticket.id].append((message_id, True, recipient))
+
+    # -- SMS: MessageSids, and a contact's open ticket --------------------------------------
+
+    def prefetch_sms(self, sids: Iterable[str], phones: Iterable[str]) -> None:
+        """Read what a batch of SMS asks: which MessageSids are on a ticket already, the
+        senders' identities (with their opt-out) and each sender's open ticket."""
+        wanted = {s for s in sids if s} - self.sms_sids_read
+        for chunk in _chunks(sorted(wanted)):
+            self.sms_sids.update(
+                self.session.scalars(select(Message.sms_sid).where(Message.sms_sid.in_(chunk)))
+            )
+        self.sms_sids_read |= wanted
+        numbers = list(phones)
+        self._read_identities("phone", numbers)
+        contacts = {
+            identity.contact_id
+            for n in numbers
+            if (identity := self.identities.get(("phone", n))) is not None
+        }
+        self._read_open_tickets(contacts - self.open_tickets.keys())
+
+    def has_sms_sid(self, sid: str) -> bool:
+        """Whether a message of a ticket carries this MessageSid."""
+        if sid not in self.sms_sids_read:
+            self.prefetch_sms([sid], ())
+        return sid in self.sms_sids
+
+    def open_ticket(self, contact_id: int) -> Ticket | None:
+        """The contact's ticket with the latest activity that is not closed (nor merged away).
+
+        Answered from the ticket read for the contact and the contact's tickets this
+        transaction opened or added to since; read again when the one read has changed
+        in a way that might let a ticket not held here come first.
+        """
+        entry = self.open_tickets.get(contact_id)
+        if entry is None or not entry.still_first():
+            self._read_open_tickets({contact_id})
+            entry = self.open_tickets[contact_id]
+        candidates = [t for t in (entry.read, *entry.touched.values()) if t is not None]
+        return max(filter(_is_open, candidates), key=_recency, default=None)
+
+    def _touched(self, ticket: Ticket) -> None:
+        entry = self.open_tickets.get(ticket.contact_id)
+        if entry is not None:
+            entry.touched[ticket.id] = ticket
+
+    def _read_open_tickets(self, contact_ids: set[int]) -> None:
+        for chunk in _chunks(sorted(contact_ids)):
+            rank = (
+                func.row_number()
+                .over(
+                    partition_by=Ticket.contact_id,
+                    order_by=(Ticket.updated_at.desc(), Ticket.id.desc()),
+                )
+                .label("rank")
+            )
+            ranked = (
+                select(Ticket.id, rank)
+                .where(
+                    Ticket.contact_id.in_(chunk),
+                    Ticket.status != "closed",
+                    Ticket.merged_into_id.is_(None),
+                )
+                .subquery()
+            )
+            found = {
+                ticket.contact_id: ticket
+                for ticket in self.session.scalars(
+                    select(Ticket).join(ranked, ranked.c.id == Ticket.id).where(ranked.c.rank == 1)
+                )
+            }
+            for contact_id in chunk:
+                ticket = found.get(contact_id)
+                self.open_tickets[contact_id] = OpenTicket(
+                    ticket, _recency(ticket) if ticket is not None else None
+                )
+            for ticket in found.values():
+                self.tickets.setdefault(ticket.id, ticket)
+            unknown = [t.id for t in found.values() if t.id not in self.with_messages]
+            if unknown:
+                self._read_with_messages(unknown)
+
+
+@dataclass(slots=True)
+class OpenTicket:
+    """A contact's most recent ticket that is not closed, as read, and the contact's tickets
+    the transaction opened or added to since (one of them may have come first)."""
+
+    read: Ticket | None
+    read_as: tuple[datetime, int] | None  # its recency when read
+    touched: dict[int, Ticket] = field(default_factory=dict)
+
+    def still_first(self) -> bool:
+        """Whether the ticket read still comes before every ticket of the contact not held
+        here: it is still open and no less recent (or none was found)."""
+        if self.read is None or self.read_as is None:
+            return True
+        return _is_open(self.read) and _recency(self.read) >= self.read_as
+
+
+def _is_open(ticket: Ticket) -> bool:
+    return ticket.status != "closed" and ticket.merged_into_id is None
+
+
+def _recency(ticket: Ticket) -> tuple[datetime, int]:
+    return (ticket.updated_at, ticket.id)
 
 
 def lookups(session: Session) -> Lookups:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.lookups import Lookups
-from gateway.queues import queue_for_address
+from gateway.queues import DEFAULT_QUEUE, get_queue, queue_for_address, queue_for_number
 from schema.db import transaction_state, write_rows
 from schema.models import Queue, QueueAddress, SlaPolicy
 
@@ -53,6 +53,8 @@ class UnitOfWork:
         self._agents: frozenset[str] | None = None
         self._support: frozenset[str] | None = None
         self._queues: dict[str, Queue | None] = {}
+        self._numbers: dict[str, Queue | None] = {}
+        self._default_queue: Queue | None = None
 
     @classmethod
     def of(cls, session: Session, settings: Settings | None = None) -> UnitOfWork:
@@ -123,3 +125,15 @@ class UnitOfWork:
         if address not in self._queues:
             self._queues[address] = queue_for_address(self.session, address)
         return self._queues[address]
+
+    def queue_for_number(self, number: str) -> Queue | None:
+        """The queue whose SMS number this is."""
+        if number not in self._numbers:
+            self._numbers[number] = queue_for_number(self.session, number)
+        return self._numbers[number]
+
+    @property
+    def default_queue(self) -> Queue:
+        if self._default_queue is None:
+            self._default_queue = get_queue(self.session, DEFAULT_QUEUE)
+        return self._default_queue

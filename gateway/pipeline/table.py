@@ -92,6 +92,7 @@ SMS = Pipeline(
     "sms",
     (
         each("parse", sms.parse),  # Twilio's stored form
+        batch("prefetch", sms.prefetch),  # one query per kind for the whole batch
         each("screen", sms.screen),  # a MessageSid already on a ticket
         each("breaker", breaker),
         each("classify", sms.classify),  # carrier keywords: STOP, START, HELP

@@ -8,14 +8,17 @@ ticket of its contact that is not closed, else opens a ticket on the ``sms`` cha
 keyword (STOP, START, HELP, ...) is acted on and opens no ticket. A rating (a digit 1-5)
 goes to the sender's most recently resolved ticket that asked for one
 (``gateway.csat.survey.survey_ticket_of``) and does not reopen it.
+
+What the steps look up per SMS (the MessageSid, the sender's identity and opt-out, their
+open ticket, the breaker's and the acknowledgement cap's counts) is read for the whole
+batch at once by :func:`prefetch` into the transaction's ``gateway.lookups``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from email.message import EmailMessage
-
-from sqlalchemy import select
 
 from gateway import tickets
 from gateway.classify import Verdict
@@ -27,7 +30,7 @@ from gateway.events import Audience
 from gateway.mail.parse import ParsedMail
 from gateway.outbox import Recipient, enqueue_sms
 from gateway.pipeline.work import Work
-from gateway.queues import DEFAULT_QUEUE, get_queue, reply_address
+from gateway.queues import reply_address
 from gateway.sms import optout
 from gateway.sms.form import media_of, parse_sms, read_form
 from gateway.sms.keywords import ONLY_WHEN_OPTED_OUT, Keyword, keyword
@@ -36,7 +39,8 @@ from gateway.threading import ThreadDecision
 from gateway.tickets import NewMessage
 from gateway.unit_of_work import UnitOfWork
 from schema.db import add_row
-from schema.models import Contact, MediaFetch, Message, Queue, Ticket
+from schema.models import Contact, MediaFetch, Queue, Ticket
+from schema.models.base import utcnow
 
 CUSTOMER = "a text message from a phone number"
 
@@ -50,11 +54,21 @@ def parse(work: Work, uow: UnitOfWork) -> Work:
     return replace(work, parsed=ParsedMail(message, EmailMessage()), sender=message.sender.address)
 
 
+def prefetch(works: Sequence[Work], uow: UnitOfWork) -> Sequence[Work]:
+    """Read at once what the parsed SMS of a batch will look up (``gateway.lookups``)."""
+    sids = [w.parsed.message.sms_sid or "" for w in works if w.parsed is not None]
+    senders = [work.sender for work in works]
+    index = uow.lookups
+    index.prefetch_sms(sids, senders)
+    index.prefetch_rates(senders, utcnow(), [w.item_id for w in works if w.item_id], "sms_ack")
+    return works
+
+
 def screen(work: Work, uow: UnitOfWork) -> Work:
     """A MessageSid already on a ticket is the same SMS again."""
     assert work.parsed is not None
     sid = work.parsed.message.sms_sid
-    if sid and uow.session.scalar(select(Message.ticket_id).where(Message.sms_sid == sid)):
+    if sid and uow.lookups.has_sms_sid(sid):
         return replace(work, duplicate_of=f"duplicate of SMS {sid}, already on a ticket")
     return work
 
@@ -177,16 +191,7 @@ def store(work: Work, uow: UnitOfWork) -> Work:
 
 def open_ticket_of(uow: UnitOfWork, contact: Contact) -> Ticket | None:
     """The contact's ticket with the latest activity that is not closed (nor merged away)."""
-    return uow.session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.contact_id == contact.id,
-            Ticket.status != "closed",
-            Ticket.merged_into_id.is_(None),
-        )
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-        .limit(1)
-    ).first()
+    return uow.lookups.open_ticket(contact.id)
 
 
 def _keyword(work: Work, uow: UnitOfWork) -> Keyword | None:
@@ -268,7 +273,7 @@ def _queue_for(uow: UnitOfWork, work: Work) -> Queue:
     """The queue whose SMS number was texted, else the default queue."""
     assert work.parsed is not None
     for to in work.parsed.message.to:
-        queue = uow.session.scalars(select(Queue).where(Queue.sms_number == to.address)).first()
+        queue = uow.queue_for_number(to.address)
         if queue is not None:
             return queue
-    return get_queue(uow.session, DEFAULT_QUEUE)
+    return uow.default_queue
