@@ -334,6 +334,9 @@ def _json_text(type_: Any, dialect: Any) -> Callable[[Any], str]:
     """A JSON column's value as COPY takes it: the type's own cleaning, then its text."""
     if not isinstance(type_, TypeDecorator):
         return json.dumps
+    dumps: Callable[[Any], str] | None = getattr(type_, "dumps", None)
+    if dumps is not None:  # its own text, cleaned (schema.models.base.SafeJSON)
+        return dumps
     return lambda value: json.dumps(type_.process_bind_param(value, dialect))
 
 

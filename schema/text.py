@@ -10,10 +10,13 @@ can be upstream, this is the guarantee behind it.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
+# How json.dumps (ASCII output) writes NUL and surrogates, paired ones included.
+_UNSAFE_ESCAPE = re.compile(r"\\u(?:0000|d[89a-f])")
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -38,3 +41,15 @@ def safe_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [safe_data(v) for v in value]
     return value
+
+
+def safe_json(value: Any) -> str:
+    """``json.dumps(safe_data(value))``, without copying data that has nothing to clean.
+
+    ``json.dumps`` writes NUL and every surrogate as a ``\\u`` escape, so text without
+    one came from clean data and is the answer as it is; with one (a character beyond
+    the BMP is a surrogate pair, or a sender's own backslash), the data is cleaned first.
+    Walking every outbox row's context to rebuild it unchanged cost more than its dump.
+    """
+    text = json.dumps(value)
+    return json.dumps(safe_data(value)) if _UNSAFE_ESCAPE.search(text) else text

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, Enum, MetaData, String, Text, TypeDecorat
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-from schema.text import safe_data, safe_text
+from schema.text import safe_data, safe_json, safe_text
 
 # Stable constraint names let Alembic's batch mode rebuild SQLite tables and drop
 # constraints by name on PostgreSQL.
@@ -77,6 +77,10 @@ class SafeJSON(TypeDecorator[Any]):
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         return safe_data(value)
+
+    def dumps(self, value: Any) -> str:
+        """The cleaned value as JSON text, for a bulk load (``schema.db``) that writes text."""
+        return safe_json(value)
 
 
 def utcnow() -> datetime:
