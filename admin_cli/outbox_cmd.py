@@ -21,6 +21,7 @@ from admin_cli.params import ROW_ID
 from gateway.config import Settings
 from gateway.outbox import admin as outbox_admin
 from gateway.outbox.relay import relay_pending
+from gateway.runtime import Runtime
 from gateway.sla.durations import format_duration, parse_duration
 from gateway.sms import overflow
 from schema.models import OutboxItem
@@ -239,7 +240,7 @@ def _send_now(row_ids: list[int]) -> None:
     """Enqueue for the workers when they listen on Redis; else deliver here and now."""
     rt = runtime()
     if rt.settings.redis_url:
-        _relay_now()
+        relay_now(rt)
         return
     outcomes = deliver_now(rt, row_ids)
     if outcomes:
@@ -257,9 +258,8 @@ _OUTCOME_WORDS = {
 }
 
 
-def _relay_now() -> None:
+def relay_now(rt: Runtime) -> None:
     """Hand pending rows to the workers on Redis now; if Redis is away, the sweep will."""
-    rt = runtime()
     broker = setup_broker(rt.settings, runtime=rt)
     try:
         relay_pending(rt.sessions, to_broker(broker))

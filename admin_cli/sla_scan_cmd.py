@@ -6,18 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from redis.exceptions import RedisError
 
 from admin_cli.context import runtime
+from admin_cli.outbox_cmd import relay_now
 from admin_cli.output import echo, iso, print_json, print_table
 from gateway.errors import InvalidInput
-from gateway.outbox.relay import relay_pending
-from gateway.runtime import Runtime
 from gateway.sla.escalation import Raised, format_elapsed
 from gateway.sla.scan import scan as run_scan
 from schema.models.base import utcnow
-from workers.broker import setup_broker
-from workers.enqueue import to_broker
 
 
 def raised_record(row: Raised) -> dict[str, Any]:
@@ -60,8 +56,9 @@ def scan(at: str | None, as_json: bool) -> None:
     now = _instant(at)
     rt = runtime()
     report = run_scan(rt, now)
-    if report.raised:
-        _relay(rt)
+    # Without Redis, `serve` sends the new rows with its in-process workers.
+    if report.raised and rt.settings.redis_url:
+        relay_now(rt)
     if as_json:
         print_json([raised_record(r) for r in report.raised])
         return
@@ -89,16 +86,3 @@ def print_raised(raised: list[Raised]) -> None:
             for r in rows
         ),
     )
-
-
-def _relay(rt: Runtime) -> None:
-    """Hand the new rows to the workers on Redis now; without Redis `serve` sends them."""
-    if not rt.settings.redis_url:
-        return
-    broker = setup_broker(rt.settings, runtime=rt)
-    try:
-        relay_pending(rt.sessions, to_broker(broker))
-    except RedisError as exc:
-        echo(f"warning: Redis unreachable ({exc}); the next sweep sends it", err=True)
-    finally:
-        broker.close()
