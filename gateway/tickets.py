@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -65,6 +66,19 @@ class NewMessage:
     contact: Contact | None = None
     inbox_id: int | None = None
     audience: Audience = "all"
+
+    @classmethod
+    def system_note(cls, text: str, *, channel: str, **fields: Any) -> NewMessage:
+        """What the gateway itself notes on a ticket (an opt-out, a rating, a refused SMS):
+        internal, and no notification to anyone."""
+        return cls(
+            author_kind="system",
+            channel=channel,
+            visible_text=text,
+            internal=True,
+            audience="none",
+            **fields,
+        )
 
 
 def parse_reference(reference: str) -> int:

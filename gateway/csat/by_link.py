@@ -45,13 +45,8 @@ def rate_by_link(session: Session, ticket_id: int, rating: int, now: datetime) -
         tickets.add_message(
             session,
             ticket,
-            NewMessage(
-                author_kind="system",
-                channel="cli",
-                visible_text=survey.note_text(answer, "link", outcome, None),
-                internal=True,
-                sender=who,
-                audience="none",
+            NewMessage.system_note(
+                survey.note_text(answer, "link", outcome, None), channel="cli", sender=who
             ),
             now=now,
         )

@@ -153,13 +153,7 @@ def enqueue_sms(
     if not _insert(session, "sms", recipient, template, context, ticket, None, key, refused=reason):
         return False
     if ticket is not None:
-        note = NewMessage(
-            author_kind="system",
-            channel="sms",
-            visible_text=f"SMS {template} {reason}",
-            internal=True,
-            audience="none",
-        )
+        note = NewMessage.system_note(f"SMS {template} {reason}", channel="sms")
         tickets.add_message(session, ticket, note)
     return True
 

@@ -136,15 +136,12 @@ def store(work: Work, uow: UnitOfWork) -> Work:
         message = tickets.add_message(
             session,
             ticket,
-            NewMessage(
-                author_kind="system",
+            NewMessage.system_note(
+                note,
                 channel="sms",
-                visible_text=note,
-                internal=True,
                 sender=work.sender,
                 sms_sid=msg.sms_sid,
                 inbox_id=work.item_id,
-                audience="none",
             ),
             now=work.now,
         )
@@ -221,15 +218,12 @@ def _act_on(found: Keyword, work: Work, uow: UnitOfWork) -> Work:
         tickets.add_message(
             session,
             ticket,
-            NewMessage(
-                author_kind="system",
+            NewMessage.system_note(
+                note,
                 channel="sms",
-                visible_text=note,
-                internal=True,
                 sender=number,
                 sms_sid=work.parsed.message.sms_sid,
                 inbox_id=work.item_id,
-                audience="none",
             ),
             now=work.now,
         )
